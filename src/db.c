@@ -1,0 +1,227 @@
+/*
+ * The worker's PostgreSQL connection. Connecting is lazy and repeated after
+ * a failure, so a worker outlives a database restart; every statement is
+ * prepared once per connection; failures are mapped by SQLSTATE.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "http.h"
+#include "log.h"
+
+struct db {
+	const struct config *config;
+	PGconn *connection;       /* NULL until connected, and after a broken connection */
+	enum db_failure failure;  /* of the last call */
+};
+
+/* SQLSTATE prefixes (a class of two characters, or a whole code) and the
+ * failure each means for the client; the first match wins. */
+static const struct {
+	const char *sqlstate;
+	enum db_failure failure;
+} sqlstate_failures[] = {
+	{"08", DB_FAILURE_UNAVAILABLE},    /* connection exception */
+	{"57014", DB_FAILURE_UNAVAILABLE}, /* query canceled: statement_timeout */
+	{"57P", DB_FAILURE_UNAVAILABLE},   /* admin or crash shutdown, cannot connect now */
+	{"53", DB_FAILURE_UNAVAILABLE},    /* insufficient resources */
+	{"40", DB_FAILURE_UNAVAILABLE},    /* serialization failure, deadlock: try again */
+	{"23505", DB_FAILURE_CONFLICT},    /* unique violation */
+	{"23P01", DB_FAILURE_CONFLICT},    /* exclusion violation */
+	{"23", DB_FAILURE_INVALID},        /* other integrity constraints */
+	{"22", DB_FAILURE_INVALID},        /* data exception */
+};
+
+struct db *db_new(const struct config *config)
+{
+	struct db *db = calloc(1, sizeof *db);
+	if (db == NULL)
+		abort();
+	db->config = config;
+	return db;
+}
+
+static void db_disconnect(struct db *db)
+{
+	if (db->connection != NULL) {
+		PQfinish(db->connection);
+		db->connection = NULL;
+	}
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_disconnect(db);
+	free(db);
+}
+
+static bool db_exec_command(struct db *db, const char *sql)
+{
+	PGresult *result = PQexec(db->connection, sql);
+	bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+	PQclear(result);
+	return ok;
+}
+
+/* The type oid of text: every parameter is passed as text. */
+#define TEXT_OID 25
+
+static bool db_prepare_all(struct db *db)
+{
+	Oid types[STATEMENT_PARAMS_MAX];
+	for (int i = 0; i < STATEMENT_PARAMS_MAX; i++)
+		types[i] = TEXT_OID;
+	for (int i = 0; i < STATEMENT__MAX; i++) {
+		PGresult *result = PQprepare(db->connection, statements[i].name, statements[i].sql,
+					     statements[i].param_count, types);
+		bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+		if (!ok) {
+			const char *sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+			log_error("db: cannot prepare statement %s (SQLSTATE %s); is the schema migrated?",
+				  statements[i].name, sqlstate ? sqlstate : "none");
+		}
+		PQclear(result);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+bool db_ready(struct db *db)
+{
+	if (db->connection != NULL && PQstatus(db->connection) == CONNECTION_OK)
+		return true;
+	db_disconnect(db);
+	char timeout[16];
+	snprintf(timeout, sizeof timeout, "%ld", db->config->db_connect_timeout_seconds);
+	/* Our defaults first: the operator's connection string overrides them. */
+	const char *keywords[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *values[] = {timeout, "tcchat", db->config->database_url, NULL};
+	db->connection = PQconnectdbParams(keywords, values, 1);
+	if (PQstatus(db->connection) != CONNECTION_OK) {
+		log_warn("db: cannot connect to the database");
+		goto failed;
+	}
+	char setting[64];
+	snprintf(setting, sizeof setting, "SET statement_timeout = %ld", db->config->statement_timeout_ms);
+	if (!db_exec_command(db, setting) || !db_prepare_all(db))
+		goto failed;
+	log_info("db: connected, %d statements prepared", STATEMENT__MAX);
+	return true;
+failed:
+	db_disconnect(db);
+	db->failure = DB_FAILURE_UNAVAILABLE;
+	return false;
+}
+
+static enum db_failure failure_from_sqlstate(const char *sqlstate)
+{
+	if (sqlstate == NULL)
+		return DB_FAILURE_UNAVAILABLE;
+	for (size_t i = 0; i < sizeof sqlstate_failures / sizeof sqlstate_failures[0]; i++)
+		if (strncmp(sqlstate, sqlstate_failures[i].sqlstate, strlen(sqlstate_failures[i].sqlstate)) == 0)
+			return sqlstate_failures[i].failure;
+	return DB_FAILURE_INTERNAL;
+}
+
+/* Records why `result` failed; forgets a connection that broke. */
+static void db_record_failure(struct db *db, const char *what, PGresult *result)
+{
+	const char *sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+	db->failure = failure_from_sqlstate(sqlstate);
+	if (PQstatus(db->connection) != CONNECTION_OK)
+		db->failure = DB_FAILURE_UNAVAILABLE;
+	/* Only the statement's name and SQLSTATE: the message may quote values. */
+	if (db->failure == DB_FAILURE_INTERNAL || db->failure == DB_FAILURE_UNAVAILABLE)
+		log_error("db: %s failed, SQLSTATE %s", what, sqlstate ? sqlstate : "none");
+	else
+		log_debug("db: %s refused, SQLSTATE %s", what, sqlstate);
+	if (PQstatus(db->connection) != CONNECTION_OK)
+		db_disconnect(db);
+}
+
+PGresult *db_run(struct db *db, enum statement_id id, const char *const *params)
+{
+	db->failure = DB_FAILURE_NONE;
+	if (!db_ready(db))
+		return NULL;
+	PGresult *result = PQexecPrepared(db->connection, statements[id].name, statements[id].param_count,
+					  params, NULL, NULL, 0);
+	ExecStatusType status = PQresultStatus(result);
+	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+		return result;
+	db_record_failure(db, statements[id].name, result);
+	PQclear(result);
+	return NULL;
+}
+
+static bool db_transaction_command(struct db *db, const char *sql)
+{
+	db->failure = DB_FAILURE_NONE;
+	if (!db_ready(db))
+		return false;
+	PGresult *result = PQexec(db->connection, sql);
+	bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+	if (!ok)
+		db_record_failure(db, sql, result);
+	PQclear(result);
+	return ok;
+}
+
+bool db_begin(struct db *db)
+{
+	return db_transaction_command(db, "BEGIN");
+}
+
+bool db_commit(struct db *db)
+{
+	return db_transaction_command(db, "COMMIT");
+}
+
+void db_end_request(struct db *db)
+{
+	if (db->connection == NULL)
+		return;
+	PGTransactionStatusType status = PQtransactionStatus(db->connection);
+	if (status == PQTRANS_INTRANS || status == PQTRANS_INERROR) {
+		if (!db_exec_command(db, "ROLLBACK"))
+			db_disconnect(db);
+	} else if (status != PQTRANS_IDLE) {
+		db_disconnect(db);
+	}
+}
+
+enum db_failure db_last_failure(const struct db *db)
+{
+	return db->failure;
+}
+
+void db_failure_respond(const struct db *db, struct response *response)
+{
+	switch (db->failure) {
+	case DB_FAILURE_UNAVAILABLE:
+		response_error(response, 503, "unavailable",
+			       "The service is temporarily unavailable; try again shortly.", NULL);
+		break;
+	case DB_FAILURE_CONFLICT:
+		response_error(response, 409, "conflict", "The request conflicts with the current state.", NULL);
+		break;
+	case DB_FAILURE_INVALID:
+		response_error(response, 400, "validation_error", "Invalid input.", NULL);
+		break;
+	default:
+		response_internal(response);
+		break;
+	}
+}
+
+const char *db_value(const PGresult *result, int row, int column)
+{
+	if (PQgetisnull(result, row, column))
+		return NULL;
+	return PQgetvalue(result, row, column);
+}

@@ -1,0 +1,121 @@
+/*
+ * The worker process: reads its configuration once, then serves FastCGI
+ * requests one at a time on the socket spawn-fcgi hands it (fd 0), each
+ * through the router, with one log line per request. SIGTERM lets the
+ * request in flight finish before the worker exits.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "fcgi.h"
+#include "ids.h"
+#include "log.h"
+#include "router.h"
+
+static volatile sig_atomic_t serving_request;
+static volatile sig_atomic_t stop_requested;
+
+/* Idle, the worker leaves at once; in a request, it leaves after it. */
+static void on_stop_signal(int signal_number)
+{
+	(void)signal_number;
+	if (!serving_request)
+		_exit(0);
+	stop_requested = 1;
+}
+
+static void signals_install(void)
+{
+	struct sigaction action = {0};
+	action.sa_handler = on_stop_signal;
+	action.sa_flags = SA_RESTART;
+	sigemptyset(&action.sa_mask);
+	sigaction(SIGTERM, &action, NULL);
+	sigaction(SIGINT, &action, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	return (double)(end.tv_sec - start->tv_sec) * 1e3 + (double)(end.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* One line per request: ids, route, status and time; never bodies or tokens. */
+static void log_request(const struct request *request, const struct response *response, double milliseconds)
+{
+	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
+	const char *method = request->head ? "HEAD"
+			     : request->method < HTTP_METHOD__MAX ? http_method_names[request->method] : "OTHER";
+	char path_id[4 * PATH_ID_MAX + 1];
+	log_escape(path_id, sizeof path_id, request->path_id);
+	log_info("request id=%s method=%s route=%s object=%s caller=%s status=%d error=%s ms=%.2f",
+		 request->request_id ? request->request_id : "-", method, request->route ? request->route : "-",
+		 path_id, request->caller.id[0] ? request->caller.id : "-", response->status,
+		 response->error_code ? response->error_code : "-", milliseconds);
+}
+
+static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db, const struct auth_keys *keys)
+{
+	while (!stop_requested && FCGX_Accept_r(fcgi) >= 0) {
+		serving_request = 1;
+		struct timespec start;
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		struct request request = {0};
+		struct response response = {0};
+		fcgi_read_request(fcgi, config->body_limit_bytes, &request);
+		router_dispatch(&request, db, keys, time(NULL), &response);
+		fcgi_write_response(fcgi, &request, &response);
+		FCGX_Finish_r(fcgi);
+		log_request(&request, &response, elapsed_ms(&start));
+		request_free(&request);
+		response_free(&response);
+		serving_request = 0;
+	}
+}
+
+int main(void)
+{
+	struct config config;
+	char error[512];
+	if (!config_load(&config, error, sizeof error)) {
+		log_error("configuration: %s", error);
+		return 1;
+	}
+	log_set_level((enum log_level)config.log_level);
+	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	if (keys == NULL) {
+		log_error("configuration: %s", error);
+		config_free(&config);
+		return 1;
+	}
+	if (FCGX_Init() != 0) {
+		log_error("cannot initialise FastCGI");
+		return 1;
+	}
+	FCGX_Request fcgi;
+	FCGX_InitRequest(&fcgi, 0, 0);
+	signals_install();
+	struct db *db = db_new(&config);
+	/* Connect now so the first request need not; a database that is not up
+	 * yet is retried by the requests themselves. */
+	db_ready(db);
+	log_info("worker ready");
+	serve(&fcgi, &config, db, keys);
+	log_info("worker stopping");
+	db_free(db);
+	auth_keys_free(keys);
+	config_free(&config);
+	return 0;
+}
