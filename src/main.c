@@ -1,8 +1,8 @@
 /*
  * The worker process: reads its configuration once, then serves FastCGI
  * requests one at a time on the socket spawn-fcgi hands it (fd 0), each
- * through the router, with one log line per request. SIGTERM lets the
- * request in flight finish before the worker exits.
+ * through the router, with one log line per request. A stop signal lets
+ * the request in flight finish before the worker exits.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -21,26 +21,31 @@
 #include "log.h"
 #include "router.h"
 
-static volatile sig_atomic_t serving_request;
 static volatile sig_atomic_t stop_requested;
 
-/* Idle, the worker leaves at once; in a request, it leaves after it. */
+/* The signals that ask a worker to stop: SIGTERM from systemd, SIGINT from
+ * a terminal, SIGUSR1 from multiwatch's graceful shutdown. */
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
+
 static void on_stop_signal(int signal_number)
 {
 	(void)signal_number;
-	if (!serving_request)
-		_exit(0);
 	stop_requested = 1;
+	FCGX_ShutdownPending();
 }
 
-static void signals_install(void)
+/* Installs the stop handlers without SA_RESTART, so that a worker waiting
+ * in accept() returns from it, and fills `set` with the stop signals. */
+static void signals_install(sigset_t *set)
 {
 	struct sigaction action = {0};
 	action.sa_handler = on_stop_signal;
-	action.sa_flags = SA_RESTART;
 	sigemptyset(&action.sa_mask);
-	sigaction(SIGTERM, &action, NULL);
-	sigaction(SIGINT, &action, NULL);
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) {
+		sigaction(stop_signals[i], &action, NULL);
+		sigaddset(set, stop_signals[i]);
+	}
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -66,10 +71,21 @@ static void log_request(const struct request *request, const struct response *re
 		 response->error_code ? response->error_code : "-", milliseconds);
 }
 
-static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db, const struct auth_keys *keys)
+/*
+ * Serves requests until a stop signal. The stop signals are blocked while a
+ * request is served, so none interrupts its reads and writes; one that
+ * arrives then is delivered when the request is done, and ends the loop.
+ */
+static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db, const struct auth_keys *keys,
+		  const sigset_t *stop_set)
 {
-	while (!stop_requested && FCGX_Accept_r(fcgi) >= 0) {
-		serving_request = 1;
+	sigprocmask(SIG_BLOCK, stop_set, NULL);
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, stop_set, NULL);
+		int accepted = stop_requested ? -1 : FCGX_Accept_r(fcgi);
+		sigprocmask(SIG_BLOCK, stop_set, NULL);
+		if (accepted < 0)
+			break;
 		struct timespec start;
 		clock_gettime(CLOCK_MONOTONIC, &start);
 		struct request request = {0};
@@ -81,41 +97,45 @@ static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db
 		log_request(&request, &response, elapsed_ms(&start));
 		request_free(&request);
 		response_free(&response);
-		serving_request = 0;
 	}
 }
 
 int main(void)
 {
 	struct config config;
+	struct auth_keys *keys = NULL;
+	struct db *db = NULL;
 	char error[512];
+	int status = 1;
 	if (!config_load(&config, error, sizeof error)) {
 		log_error("configuration: %s", error);
 		return 1;
 	}
 	log_set_level((enum log_level)config.log_level);
-	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	keys = auth_keys_new(&config, error, sizeof error);
 	if (keys == NULL) {
 		log_error("configuration: %s", error);
-		config_free(&config);
-		return 1;
+		goto done;
 	}
 	if (FCGX_Init() != 0) {
 		log_error("cannot initialise FastCGI");
-		return 1;
+		goto done;
 	}
 	FCGX_Request fcgi;
-	FCGX_InitRequest(&fcgi, 0, 0);
-	signals_install();
-	struct db *db = db_new(&config);
+	FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+	sigset_t stop_set;
+	signals_install(&stop_set);
+	db = db_new(&config);
 	/* Connect now so the first request need not; a database that is not up
 	 * yet is retried by the requests themselves. */
 	db_ready(db);
 	log_info("worker ready");
-	serve(&fcgi, &config, db, keys);
+	serve(&fcgi, &config, db, keys, &stop_set);
 	log_info("worker stopping");
+	status = 0;
+done:
 	db_free(db);
 	auth_keys_free(keys);
 	config_free(&config);
-	return 0;
+	return status;
 }
