@@ -361,7 +361,7 @@ void chats_mark_all_read(struct request *request, struct db *db, struct response
 	PGresult *result = handler_run(db, STATEMENT_CHAT_MARK_ALL_READ, params, response);
 	if (result == NULL)
 		goto done;
-	if (PQgetisnull(result, 0, 1)) {
+	if (PQntuples(result) == 0) {
 		handler_refuse(db, STATEMENT_CHAT_VISIBLE, request, "That user does not take part in this chat.",
 			       response);
 	} else {

@@ -1,7 +1,11 @@
 /*
  * Identifier formats: the shapes of therapist, patient and admin ids.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "ids.h"
 
@@ -59,4 +63,39 @@ bool id_is_chat(const char *id)
 bool id_chat_has_participant(const char *chat, const char *user)
 {
 	return strlen(user) == 8 && (strncmp(chat + 5, user, 8) == 0 || strncmp(chat + 14, user, 8) == 0);
+}
+
+bool id_is_message(const char *id)
+{
+	if (id == NULL || strncmp(id, "MSG_", 4) != 0)
+		return false;
+	size_t length = strlen(id);
+	if (length < 5 || length > 64)
+		return false;
+	for (size_t i = 4; i < length; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+void id_new_message(char out[MESSAGE_ID_SIZE])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char random[12];
+	char suffix[sizeof random + 1];
+	struct timespec now;
+	if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random)
+		abort();
+	/* 252 is the largest multiple of 36 below 256: no letter is favoured. */
+	for (size_t i = 0; i < sizeof random; i++) {
+		while (random[i] >= 252)
+			if (getrandom(&random[i], 1, 0) != 1)
+				abort();
+		suffix[i] = alphabet[random[i] % 36];
+	}
+	suffix[sizeof random] = '\0';
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(out, MESSAGE_ID_SIZE, "MSG_%lld_%s", (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, suffix);
 }

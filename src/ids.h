@@ -21,6 +21,16 @@ bool id_is_chat(const char *id);
  * id `chat`. */
 bool id_chat_has_participant(const char *chat, const char *user);
 
+/* "MSG_" and 1..60 of [A-Za-z0-9_]: the service's MSG_<ms>_<random> and
+ * the original service's ids alike. */
+bool id_is_message(const char *id);
+
+/* Room for a new message id and its NUL. */
+#define MESSAGE_ID_SIZE 40
+
+/* Writes a new message id, MSG_<unix milliseconds>_<12 random [a-z0-9]>. */
+void id_new_message(char out[MESSAGE_ID_SIZE]);
+
 /* Longest id accepted in a path segment; longer ones cannot exist. */
 #define PATH_ID_MAX 128
 

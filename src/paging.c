@@ -37,6 +37,7 @@ bool page_parse(const struct request *request, size_t key_count, struct page *pa
 		page->limit = value;
 	}
 	snprintf(page->fetch_limit, sizeof page->fetch_limit, "%ld", page->limit + 1);
+	snprintf(page->shown_limit, sizeof page->shown_limit, "%ld", page->limit);
 	const char *cursor = request_param(request, "cursor");
 	if (cursor != NULL && !cursor_decode(cursor, key_count, page->keys)) {
 		page_bad_parameter(response, "cursor", "Invalid cursor.");

@@ -21,6 +21,8 @@ struct page {
 	long limit;
 	/* The SQL LIMIT: one row more than shown tells whether a next page exists. */
 	char fetch_limit[24];
+	/* `limit` as text, for statements that act on the rows shown. */
+	char shown_limit[24];
 	/* The keys of the row the page starts after; all NULL on the first page. */
 	char *keys[CURSOR_KEYS_MAX];
 	size_t key_count;

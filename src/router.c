@@ -10,6 +10,7 @@
 #include "health.h"
 #include "ids.h"
 #include "log.h"
+#include "messages.h"
 #include "rooms.h"
 #include "router.h"
 
@@ -24,6 +25,18 @@ static const struct route routes[] = {
 	{"/api/chats/{id}/update_status", false, {[HTTP_POST] = chats_update_status}},
 	{"/api/chats/{id}/toggle_notifications", false, {[HTTP_POST] = chats_toggle_notifications}},
 	{"/api/chats/{id}/mark_all_read", false, {[HTTP_POST] = chats_mark_all_read}},
+
+	{"/api/messages", false, {[HTTP_GET] = messages_list, [HTTP_POST] = messages_send}},
+	{"/api/messages/get_unread_messages", false, {[HTTP_GET] = messages_unread}},
+	{"/api/messages/send_message", false, {[HTTP_POST] = messages_send}},
+	{"/api/messages/{id}", false,
+	 {[HTTP_GET] = messages_get, [HTTP_PUT] = messages_put, [HTTP_PATCH] = messages_patch,
+	  [HTTP_DELETE] = messages_delete}},
+	{"/api/messages/{id}/history", false, {[HTTP_GET] = messages_history}},
+	{"/api/messages/{id}/mark_emergency", false, {[HTTP_POST] = messages_mark_emergency}},
+	{"/api/messages/{id}/mark_read", false, {[HTTP_POST] = messages_mark_read}},
+	{"/api/messages/{id}/edit_message", false, {[HTTP_POST] = messages_edit}},
+	{"/api/messages/{id}/delete_message", false, {[HTTP_POST] = messages_delete_action}},
 
 	{"/api/chat-rooms", false, {[HTTP_GET] = rooms_list, [HTTP_POST] = rooms_create}},
 	{"/api/chat-rooms/{id}", false,

@@ -23,6 +23,66 @@
 	" AND ($5::boolean IS NULL OR r.is_archived = $5::boolean)"    \
 	" AND ($6::text IS NULL OR r.chat_id = $6)"
 
+/*
+ * The message lists. $1 caller, $2 role; `WHERE` is the list's own
+ * condition; `ORDER` is ASC or DESC, `AFTER` the keyset comparison (> or <)
+ * with the cursor ($CURSOR_AT timestamp, $CURSOR_ID id) in that order;
+ * $FETCH is the SQL limit and $SHOWN the rows the page shows. The messages
+ * shown to their recipient ($RECIPIENT, NULL for none) that are still
+ * "sent" become "delivered", skipping any another request holds.
+ */
+#define MESSAGE_PAGE(FROM_WHERE, ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH, SHOWN, RECIPIENT)             \
+	"WITH page AS (SELECT m, c FROM messages m JOIN chats c ON c.id = m.chat_id " FROM_WHERE        \
+	" AND (" CURSOR_AT "::timestamptz IS NULL"                                                        \
+	"  OR (m.\"timestamp\", m.id) " AFTER " (" CURSOR_AT "::timestamptz, " CURSOR_ID "::text))"       \
+	" ORDER BY m.\"timestamp\" " ORDER ", m.id " ORDER " LIMIT " FETCH "::integer),"                  \
+	" shown AS (SELECT (m).id, (m).sender_id, (m).read_status FROM page"                               \
+	"  ORDER BY (m).\"timestamp\" " ORDER ", (m).id " ORDER " LIMIT " SHOWN "::integer),"             \
+	" delivered AS (UPDATE messages d SET read_status = 'delivered' WHERE d.id IN ("                   \
+	"  SELECT l.id FROM messages l WHERE l.read_status = 'sent' AND l.id IN ("                          \
+	"   SELECT id FROM shown WHERE sender_id <> " RECIPIENT " AND read_status = 'sent')"                \
+	"  FOR NO KEY UPDATE SKIP LOCKED) RETURNING d.id)"                                                 \
+	" SELECT tc_message_list_json(m, c, $2 = 'admin') || CASE WHEN (m).id IN (SELECT id FROM delivered)" \
+	"  THEN '{\"read_status\": \"delivered\"}'::jsonb ELSE '{}'::jsonb END,"                          \
+	" tc_time((m).\"timestamp\"), (m).id FROM page"                                                    \
+	" ORDER BY (m).\"timestamp\" " ORDER ", (m).id " ORDER
+
+/* GET /api/messages/: the caller's chats, and within a chat whose history
+ * is hidden from them, their own messages. Filters: chat_id $3,
+ * sender_id $4, emergency $5, message_type $6, read_status $7,
+ * exclude_deleted $8, before $9, after $10 (message ids), q $11; only
+ * admins search deleted text. */
+#define MESSAGE_LIST_WHERE                                                                        \
+	"WHERE ($2 = 'admin' OR c.therapist_id = $1 OR c.patient_id = $1)"                          \
+	" AND (m.sender_id = $1 OR tc_chat_history_visible(c, $1, $2))"                              \
+	" AND ($3::text IS NULL OR m.chat_id = $3)"                                                  \
+	" AND ($4::text IS NULL OR m.sender_id = $4)"                                                \
+	" AND ($5::boolean IS NULL OR m.emergency = $5::boolean)"                                    \
+	" AND ($6::text IS NULL OR m.message_type = $6)"                                             \
+	" AND ($7::text IS NULL OR m.read_status = $7)"                                              \
+	" AND (NOT $8::boolean OR NOT m.deleted)"                                                    \
+	" AND ($9::text IS NULL OR (m.\"timestamp\", m.id) <"                                        \
+	"  (SELECT b.\"timestamp\", b.id FROM messages b WHERE b.id = $9))"                          \
+	" AND ($10::text IS NULL OR (m.\"timestamp\", m.id) >"                                       \
+	"  (SELECT a.\"timestamp\", a.id FROM messages a WHERE a.id = $10))"                         \
+	" AND ($11::text IS NULL OR (to_tsvector('simple', m.text) @@ plainto_tsquery('simple', $11)"  \
+	"  AND ($2 = 'admin' OR NOT m.deleted)))"
+
+/* get_unread_messages for user $3 (the caller, or anyone for an admin):
+ * in their chats (chat_id $4 narrows), not from them, not deleted, not
+ * read, within the history they may see. */
+#define MESSAGE_UNREAD_WHERE                                                                      \
+	"WHERE $3 IN (c.therapist_id, c.patient_id) AND ($2 = 'admin' OR $3 = $1)"                  \
+	" AND m.sender_id <> $3 AND NOT m.deleted AND m.read_status <> 'read'"                       \
+	" AND tc_chat_history_visible(c, $3, 'participant')"                                         \
+	" AND ($4::text IS NULL OR m.chat_id = $4)"
+
+/* The message $3 as the caller may see it: its access ('full', 'hidden')
+ * and its detail JSON; no row when it does not exist for the caller. */
+#define MESSAGE_VISIBLE_FROM                                                                      \
+	" FROM messages m JOIN chats c ON c.id = m.chat_id"                                          \
+	" WHERE m.id = $3 AND ($2 = 'admin' OR c.therapist_id = $1 OR c.patient_id = $1)"
+
 const struct statement statements[STATEMENT__MAX] = {
 	[STATEMENT_HEALTH] = {"health", "SELECT 1", 0},
 
@@ -89,28 +149,48 @@ const struct statement statements[STATEMENT__MAX] = {
 		" WHERE c.id = $3 AND " VISIBLE_TO_CALLER " AND $4 IN (c.therapist_id, c.patient_id)"
 		" RETURNING 1", 5},
 
-	/* mark_all_read for participant $4. The counter drops by the messages
-	 * this statement marked, not to zero, so that a send committed while it
-	 * ran (invisible to its snapshot, already counted) stays unread. */
+	/* mark_all_read for participant $4: no row when the chat is not
+	 * visible or $4 takes no part in it. */
 	[STATEMENT_CHAT_MARK_ALL_READ] = {"chat_mark_all_read",
-		"WITH c AS (SELECT * FROM chats c WHERE c.id = $3 AND " VISIBLE_TO_CALLER
-		"  AND $4 IN (c.therapist_id, c.patient_id)),"
-		" marked AS (UPDATE messages m SET read_status = 'read', read_at = now(), read_by = $4"
-		"  FROM c WHERE m.chat_id = c.id AND m.sender_id = tc_chat_other(c::chats, $4)"
-		"  AND NOT m.deleted AND m.read_status <> 'read' RETURNING m.id),"
-		" counted AS (SELECT count(*)::integer AS n FROM marked),"
-		" updated AS (UPDATE chats SET"
-		"  therapist_unread_count = CASE WHEN chats.therapist_id = $4"
-		"   THEN greatest(chats.therapist_unread_count - counted.n, 0) ELSE chats.therapist_unread_count END,"
-		"  patient_unread_count = CASE WHEN chats.patient_id = $4"
-		"   THEN greatest(chats.patient_unread_count - counted.n, 0) ELSE chats.patient_unread_count END"
-		"  FROM c, counted WHERE chats.id = c.id"
-		"  RETURNING CASE WHEN chats.therapist_id = $4 THEN chats.therapist_unread_count"
-		"   ELSE chats.patient_unread_count END AS unread)"
-		" SELECT (SELECT n FROM counted), (SELECT unread FROM updated)", 4},
+		"SELECT marked, unread FROM tc_chat_mark_all_read($1, $2, $3, $4)", 4},
 
 	[STATEMENT_CHAT_PURGE] = {"chat_purge",
 		"DELETE FROM chats c WHERE c.id = $3 AND $2 = 'admin' RETURNING 1", 3},
+
+	[STATEMENT_MESSAGE_LIST] = {"message_list",
+		MESSAGE_PAGE(MESSAGE_LIST_WHERE, "ASC", ">", "$12", "$13", "$14", "$15",
+			     "CASE WHEN $2 = 'admin' THEN NULL ELSE $1 END"), 15},
+	[STATEMENT_MESSAGE_LIST_NEWEST_FIRST] = {"message_list_newest_first",
+		MESSAGE_PAGE(MESSAGE_LIST_WHERE, "DESC", "<", "$12", "$13", "$14", "$15",
+			     "CASE WHEN $2 = 'admin' THEN NULL ELSE $1 END"), 15},
+	[STATEMENT_MESSAGE_UNREAD] = {"message_unread",
+		MESSAGE_PAGE(MESSAGE_UNREAD_WHERE, "ASC", ">", "$5", "$6", "$7", "$8",
+			     "CASE WHEN $3 = $1 THEN $1 END"), 8},
+
+	[STATEMENT_MESSAGE_GET] = {"message_get",
+		"SELECT tc_message_access(m, c, $1, $2), tc_message_json(m, c, $2 = 'admin')" MESSAGE_VISIBLE_FROM, 3},
+
+	/* The edits of message $3, oldest first; the cursor is ($4 edited_at,
+	 * $5 id). A deleted message's old texts are shown to admins only. */
+	[STATEMENT_MESSAGE_HISTORY] = {"message_history",
+		"SELECT jsonb_build_object('text', CASE WHEN m.deleted AND $2 <> 'admin' THEN NULL"
+		"  ELSE e.previous_text END, 'edited_at', tc_time(e.edited_at), 'edited_by', e.edited_by),"
+		" tc_time(e.edited_at), e.id::text"
+		" FROM message_edits e JOIN messages m ON m.id = e.message_id WHERE e.message_id = $3"
+		" AND ($4::timestamptz IS NULL OR (e.edited_at, e.id) > ($4::timestamptz, $5::bigint))"
+		" ORDER BY e.edited_at, e.id LIMIT $6::integer", 6},
+
+	[STATEMENT_MESSAGE_SEND] = {"message_send",
+		"SELECT outcome, body FROM tc_message_send($1, $2, $3, $4, $5, $6::boolean, $7, $8, $9, $10,"
+		" $11::bigint, $12)", 12},
+	[STATEMENT_MESSAGE_EDIT] = {"message_edit",
+		"SELECT outcome, body FROM tc_message_edit($1, $2, $3, $4, $5::boolean)", 5},
+	[STATEMENT_MESSAGE_MARK_EMERGENCY] = {"message_mark_emergency",
+		"SELECT outcome, body FROM tc_message_mark_emergency($1, $2, $3)", 3},
+	[STATEMENT_MESSAGE_MARK_READ] = {"message_mark_read",
+		"SELECT outcome, body FROM tc_message_mark_read($1, $2, $3)", 3},
+	[STATEMENT_MESSAGE_DELETE] = {"message_delete",
+		"SELECT outcome, body FROM tc_message_delete($1, $2, $3)", 3},
 
 	[STATEMENT_ROOM_VISIBLE] = {"room_visible",
 		"SELECT 1 FROM chat_rooms r JOIN chats c ON c.id = r.chat_id"

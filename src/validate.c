@@ -16,6 +16,8 @@
 
 const char *const chat_statuses[] = {"active", "archived", "blocked", "deleted", NULL};
 const char *const room_types[] = {"therapy", "consultation", "emergency", "general", NULL};
+const char *const message_types[] = {"text", "image", "file", "system", "appointment", "prescription", NULL};
+const char *const read_statuses[] = {"sent", "delivered", "read", NULL};
 
 #define TAGS_MAX 32
 #define TAG_LENGTH_MAX 64
@@ -91,6 +93,10 @@ static const char *check_text(const struct field_rule *rule, const char *text, c
 		return user_id_acceptable(text, caller) ? NULL : "Enter a valid user id.";
 	case FIELD_CHAT_ID:
 		return id_is_chat(text) ? NULL : "Enter a valid chat id (CHAT_, a therapist id, _, a patient id).";
+	case FIELD_ANY_USER_ID:
+		return id_is_admin(text) ? NULL : "Enter a valid user id.";
+	case FIELD_MESSAGE_ID:
+		return id_is_message(text) ? NULL : "Enter a valid message id (MSG_...).";
 	default:
 		return "Not a valid value.";
 	}
@@ -128,6 +134,13 @@ static const char *check_json_value(const struct field_rule *rule, struct json_o
 			return "Must be a valid boolean.";
 		out->text = json_object_get_boolean(value) ? "true" : "false";
 		return NULL;
+	case FIELD_COUNT: {
+		if (!json_object_is_type(value, json_type_int) || json_object_get_int64(value) < 0)
+			return "A whole number of 0 or more is required.";
+		snprintf(scratch, scratch_size, "%lld", (long long)json_object_get_int64(value));
+		out->text = out->owned = strdup(scratch);
+		return NULL;
+	}
 	case FIELD_TAGS: {
 		const char *message = check_tags(value, &out->owned);
 		out->text = out->owned;

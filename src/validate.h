@@ -23,6 +23,9 @@ enum field_kind {
 	FIELD_PATIENT_ID,    /* p_ + six of [a-z0-9] */
 	FIELD_USER_ID,       /* a therapist or patient id, or the caller's own id */
 	FIELD_CHAT_ID,       /* CHAT_ + therapist id + _ + patient id */
+	FIELD_ANY_USER_ID,   /* any user's id: therapist, patient or admin */
+	FIELD_MESSAGE_ID,    /* MSG_ + letters, digits and underscores */
+	FIELD_COUNT,         /* a JSON integer >= 0 */
 	FIELD_TAGS,          /* an array of up to 32 strings of 1..64 characters */
 	FIELD_KIND__MAX
 };
@@ -72,5 +75,7 @@ void fields_free(struct fields *fields);
 /* A value among `choices`, the query boolean words. */
 extern const char *const chat_statuses[];
 extern const char *const room_types[];
+extern const char *const message_types[];
+extern const char *const read_statuses[];
 
 #endif

@@ -1,0 +1,352 @@
+-- Messages: their JSON representations, who may see them, and the writes
+-- that must keep the chat's unread counts and last-message preview true
+-- (API.md section 3). Every write locks the chat row first, so that writes
+-- to one chat are serialised in one lock order (chat, then its messages)
+-- and each later statement of a function sees what they committed.
+
+-- Full-text search of message text, language-neutral.
+CREATE INDEX messages_text_search ON messages USING gin (to_tsvector('simple', text));
+
+-- The sender's full name as the chat records it.
+CREATE FUNCTION tc_message_sender_name(m messages, c chats) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE m.sender_id
+        WHEN c.therapist_id THEN concat_ws(' ', c.therapist_first_name, c.therapist_last_name)
+        WHEN c.patient_id THEN concat_ws(' ', c.patient_first_name, c.patient_last_name)
+        ELSE 'Unknown User' END
+$$;
+
+-- A deleted message's text is shown to admins only.
+CREATE FUNCTION tc_message_list_json(m messages, c chats, caller_is_admin boolean) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT jsonb_build_object(
+        'id', m.id,
+        'chat_id', m.chat_id,
+        'sender_id', m.sender_id,
+        'text', CASE WHEN m.deleted AND NOT caller_is_admin THEN NULL ELSE m.text END,
+        'emergency', m.emergency,
+        'message_type', m.message_type,
+        'read_status', m.read_status,
+        'reply_to', m.reply_to,
+        'edited', m.edited,
+        'deleted', m.deleted,
+        'timestamp', tc_time(m."timestamp"),
+        'sender_name', tc_message_sender_name(m, c))
+$$;
+
+CREATE FUNCTION tc_message_json(m messages, c chats, caller_is_admin boolean) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT tc_message_list_json(m, c, caller_is_admin) || jsonb_build_object(
+        'attachment_url', m.attachment_url,
+        'attachment_name', m.attachment_name,
+        'attachment_size', m.attachment_size,
+        'read_at', tc_time(m.read_at),
+        'read_by', m.read_by,
+        'reply_to_text', (SELECT CASE WHEN r.deleted THEN NULL ELSE r.text END
+                          FROM messages r WHERE r.id = m.reply_to),
+        'edited_at', tc_time(m.edited_at),
+        'deleted_at', tc_time(m.deleted_at),
+        'deleted_by', m.deleted_by)
+$$;
+
+-- May `caller` see the history of chat `c`: its room's flag for their side
+-- (true without a room). Admins always may.
+CREATE FUNCTION tc_chat_history_visible(c chats, caller text, caller_role text) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT caller_role = 'admin' OR coalesce((
+        SELECT CASE WHEN caller = c.therapist_id THEN r.therapist_can_see_history
+                    ELSE r.patient_can_see_history END
+        FROM chat_rooms r WHERE r.chat_id = c.id), true)
+$$;
+
+-- How `caller` may see message `m` of chat `c`: 'none' (it does not exist
+-- for them), 'hidden' (a participant barred from the history) or 'full'.
+CREATE FUNCTION tc_message_access(m messages, c chats, caller text, caller_role text) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN caller_role = 'admin' THEN 'full'
+        WHEN caller NOT IN (c.therapist_id, c.patient_id) THEN 'none'
+        WHEN m.sender_id = caller OR tc_chat_history_visible(c, caller, caller_role) THEN 'full'
+        ELSE 'hidden' END
+$$;
+
+-- Points the chat's preview at its newest non-deleted message (or at
+-- nothing); updated_at stays, as edits and deletes do not move it.
+CREATE FUNCTION tc_chat_refresh_preview(chat text) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE chats SET (last_message_text, last_message_timestamp, last_message_sender_id) = (
+        SELECT m.text, m."timestamp", m.sender_id FROM messages m
+        WHERE m.chat_id = chat AND NOT m.deleted
+        ORDER BY m."timestamp" DESC, m.id DESC LIMIT 1)
+    WHERE id = chat
+$$;
+
+-- The participant of chat `c` whose unread count `m` belongs to: the one
+-- who did not send it, when a participant did; else nobody.
+CREATE FUNCTION tc_message_recipient(m messages, c chats) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE m.sender_id WHEN c.therapist_id THEN c.patient_id
+                            WHEN c.patient_id THEN c.therapist_id END
+$$;
+
+-- Lowers `participant`'s unread count in chat `chat` by `n`.
+CREATE FUNCTION tc_chat_unread_lower(chat text, participant text, n integer) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE chats SET
+        therapist_unread_count = therapist_unread_count - CASE WHEN therapist_id = participant THEN n ELSE 0 END,
+        patient_unread_count = patient_unread_count - CASE WHEN patient_id = participant THEN n ELSE 0 END
+    WHERE id = chat
+$$;
+
+-- Locks the chat of message `message` if `caller` may see it; NULL if not.
+CREATE FUNCTION tc_message_chat_lock(message text, caller text, caller_role text) RETURNS chats
+LANGUAGE sql AS $$
+    SELECT c.* FROM chats c
+    WHERE c.id = (SELECT chat_id FROM messages WHERE id = message)
+      AND (caller_role = 'admin' OR caller IN (c.therapist_id, c.patient_id))
+    FOR NO KEY UPDATE
+$$;
+
+-- ---------------------------------------------------------------- sending
+
+CREATE FUNCTION tc_message_send(
+    caller text, caller_role text, chat text, message_id text, message_text text, is_emergency boolean,
+    kind text, reply_to_id text, attachment_url text, attachment_name text, attachment_size bigint,
+    idempotency_key text, OUT outcome text, OUT body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c chats;
+    r chat_rooms;
+    m messages;
+    prior idempotency_keys;
+    is_admin boolean := caller_role = 'admin';
+    request_hash text;
+BEGIN
+    SELECT * INTO c FROM chats
+    WHERE id = chat AND (is_admin OR caller IN (therapist_id, patient_id)) FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN;
+    END IF;
+
+    -- A retry with the same key returns what the first request created.
+    IF idempotency_key IS NOT NULL THEN
+        request_hash := md5(ROW(chat, message_text, is_emergency, kind, reply_to_id, attachment_url,
+                                attachment_name, attachment_size)::text);
+        SELECT * INTO prior FROM idempotency_keys k
+        WHERE k.sender_id = caller AND k.key = idempotency_key AND k.created_at > now() - interval '24 hours';
+        IF FOUND THEN
+            IF prior.request_hash <> request_hash THEN
+                outcome := 'key_reused';
+            ELSE
+                SELECT * INTO m FROM messages WHERE id = prior.message_id;
+                outcome := 'replayed';
+                body := tc_message_json(m, c, is_admin);
+            END IF;
+            RETURN;
+        END IF;
+    END IF;
+
+    IF c.status <> 'active' THEN
+        outcome := 'chat_inactive';
+        RETURN;
+    END IF;
+    IF kind = 'system' AND NOT is_admin THEN
+        outcome := 'system_admin_only';
+        RETURN;
+    END IF;
+    IF NOT is_admin THEN
+        SELECT * INTO r FROM chat_rooms WHERE chat_id = c.id;
+        IF FOUND AND (NOT r.is_active OR r.is_archived OR NOT CASE WHEN caller = c.therapist_id
+                      THEN r.therapist_can_send ELSE r.patient_can_send END) THEN
+            outcome := 'cannot_send';
+            RETURN;
+        END IF;
+    END IF;
+    IF reply_to_id IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM messages WHERE id = reply_to_id AND chat_id = c.id) THEN
+        outcome := 'bad_reply';
+        RETURN;
+    END IF;
+    -- At most 15 emergencies in a row from one sender.
+    IF is_emergency AND (
+            SELECT count(*) FILTER (WHERE recent.emergency) = 15 FROM (
+                SELECT emergency FROM messages
+                WHERE chat_id = c.id AND sender_id = caller AND NOT deleted
+                ORDER BY "timestamp" DESC, id DESC LIMIT 15) recent) THEN
+        outcome := 'rate_limited';
+        RETURN;
+    END IF;
+
+    -- clock_timestamp(), taken under the chat's lock, orders the chat's
+    -- messages as they commit, which sync by `after` relies on.
+    INSERT INTO messages (id, chat_id, sender_id, text, emergency, message_type, reply_to,
+                          attachment_url, attachment_name, attachment_size, "timestamp")
+    VALUES (message_id, c.id, caller, message_text, is_emergency, kind, reply_to_id,
+            attachment_url, attachment_name, attachment_size, clock_timestamp())
+    RETURNING * INTO m;
+    UPDATE chats SET last_message_text = m.text, last_message_timestamp = m."timestamp",
+        last_message_sender_id = m.sender_id, updated_at = m."timestamp",
+        therapist_unread_count = therapist_unread_count + (caller = patient_id)::integer,
+        patient_unread_count = patient_unread_count + (caller = therapist_id)::integer
+    WHERE id = c.id;
+
+    IF idempotency_key IS NOT NULL THEN
+        -- An expired record of the same key, then a few expired others.
+        DELETE FROM idempotency_keys k WHERE k.sender_id = caller AND k.key = idempotency_key;
+        INSERT INTO idempotency_keys (sender_id, key, request_hash, message_id)
+        VALUES (caller, idempotency_key, request_hash, m.id);
+        DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+            SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 100));
+    END IF;
+    outcome := 'created';
+    body := tc_message_json(m, c, is_admin);
+END
+$$;
+
+-- ---------------------------------------------------------------- changes
+
+-- PUT/PATCH/edit_message by the sender: a new text (kept in the history)
+-- and/or the emergency flag; NULL keeps either.
+CREATE FUNCTION tc_message_edit(caller text, caller_role text, message text, new_text text,
+    is_emergency boolean, OUT outcome text, OUT body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c chats := tc_message_chat_lock(message, caller, caller_role);
+    m messages;
+BEGIN
+    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
+        outcome := 'history_hidden';
+    ELSIF m.sender_id <> caller THEN
+        outcome := 'not_sender';
+    ELSIF new_text IS NOT NULL AND m.deleted THEN
+        outcome := 'deleted';
+    ELSE
+        IF new_text IS NOT NULL THEN
+            INSERT INTO message_edits (message_id, previous_text, edited_by) VALUES (m.id, m.text, caller);
+        END IF;
+        UPDATE messages SET text = coalesce(new_text, text),
+            edited = edited OR new_text IS NOT NULL,
+            edited_at = CASE WHEN new_text IS NOT NULL THEN now() ELSE edited_at END,
+            emergency = coalesce(is_emergency, emergency)
+        WHERE id = m.id RETURNING * INTO m;
+        IF new_text IS NOT NULL THEN
+            PERFORM tc_chat_refresh_preview(c.id);
+        END IF;
+        outcome := 'ok';
+        body := tc_message_json(m, c, caller_role = 'admin');
+    END IF;
+END
+$$;
+
+-- mark_emergency, by a participant.
+CREATE FUNCTION tc_message_mark_emergency(caller text, caller_role text, message text,
+    OUT outcome text, OUT body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c chats := tc_message_chat_lock(message, caller, caller_role);
+    m messages;
+BEGIN
+    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
+        outcome := 'history_hidden';
+    ELSIF caller_role = 'admin' THEN
+        outcome := 'not_participant';
+    ELSE
+        UPDATE messages SET emergency = true WHERE id = m.id RETURNING * INTO m;
+        outcome := 'ok';
+        body := tc_message_json(m, c, false);
+    END IF;
+END
+$$;
+
+-- mark_read by its recipient; a second time changes nothing.
+CREATE FUNCTION tc_message_mark_read(caller text, caller_role text, message text,
+    OUT outcome text, OUT body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c chats := tc_message_chat_lock(message, caller, caller_role);
+    m messages;
+BEGIN
+    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
+        outcome := 'history_hidden';
+    ELSIF caller_role = 'admin' THEN
+        outcome := 'not_participant';
+    ELSIF m.sender_id = caller THEN
+        outcome := 'own_message';
+    ELSE
+        IF m.read_status <> 'read' THEN
+            UPDATE messages SET read_status = 'read', read_at = now(), read_by = caller
+            WHERE id = m.id RETURNING * INTO m;
+            IF NOT m.deleted AND tc_message_recipient(m, c) = caller THEN
+                PERFORM tc_chat_unread_lower(c.id, caller, 1);
+            END IF;
+        END IF;
+        outcome := 'ok';
+        body := tc_message_json(m, c, false);
+    END IF;
+END
+$$;
+
+-- Soft delete by a participant or an admin; a second time changes nothing.
+CREATE FUNCTION tc_message_delete(caller text, caller_role text, message text,
+    OUT outcome text, OUT body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+    c chats := tc_message_chat_lock(message, caller, caller_role);
+    m messages;
+BEGIN
+    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
+        outcome := 'history_hidden';
+    ELSE
+        IF NOT m.deleted THEN
+            UPDATE messages SET deleted = true, deleted_at = now(), deleted_by = caller
+            WHERE id = m.id RETURNING * INTO m;
+            IF m.read_status <> 'read' AND tc_message_recipient(m, c) IS NOT NULL THEN
+                PERFORM tc_chat_unread_lower(c.id, tc_message_recipient(m, c), 1);
+            END IF;
+            PERFORM tc_chat_refresh_preview(c.id);
+        END IF;
+        outcome := 'ok';
+        body := tc_message_json(m, c, caller_role = 'admin');
+    END IF;
+END
+$$;
+
+-- mark_all_read for participant `reader`: every unread message from the
+-- other participant. Returns how many it marked and the reader's unread
+-- count after, or nothing when the chat is not visible or `reader` takes
+-- no part in it.
+CREATE FUNCTION tc_chat_mark_all_read(caller text, caller_role text, chat text, reader text,
+    OUT marked integer, OUT unread integer)
+RETURNS SETOF record
+LANGUAGE plpgsql AS $$
+DECLARE
+    c chats;
+BEGIN
+    SELECT * INTO c FROM chats
+    WHERE id = chat AND (caller_role = 'admin' OR caller IN (therapist_id, patient_id))
+      AND reader IN (therapist_id, patient_id)
+    FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    UPDATE messages SET read_status = 'read', read_at = now(), read_by = reader
+    WHERE chat_id = c.id AND sender_id = tc_chat_other(c, reader) AND NOT deleted AND read_status <> 'read';
+    GET DIAGNOSTICS marked = ROW_COUNT;
+    PERFORM tc_chat_unread_lower(c.id, reader, marked);
+    SELECT tc_chat_unread(chats, reader) INTO unread FROM chats WHERE id = c.id;
+    RETURN NEXT;
+END
+$$;

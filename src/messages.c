@@ -1,0 +1,422 @@
+/*
+ * The Messages resource: sending, listing with delivery receipts, reading,
+ * editing with history, soft deletion and read marks. Every write is one
+ * call of a tc_message_* function of sql/, which keeps the chat's unread
+ * counts and preview true in the same transaction and answers an outcome
+ * word that the table below turns into the API's status.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ids.h"
+#include "messages.h"
+#include "paging.h"
+#include "validate.h"
+
+#define TEXT_MAX 10000
+#define IDEMPOTENCY_KEY_MAX 255
+
+/* ---------------------------------------------------------------- outcomes */
+
+struct outcome {
+	const char *name;
+	int status;
+	const char *code;       /* NULL for success */
+	const char *message;
+	const char *field;      /* a validation error names this field */
+};
+
+static const struct outcome outcomes[] = {
+	{"ok", 200, NULL, NULL, NULL},
+	{"created", 201, NULL, NULL, NULL},
+	{"replayed", 200, NULL, NULL, NULL},
+	{"not_found", 404, "not_found", "Not found.", NULL},
+	{"history_hidden", 403, "forbidden", "The history of this chat is hidden from you.", NULL},
+	{"not_sender", 403, "forbidden", "Only the sender may change this message.", NULL},
+	{"not_participant", 403, "forbidden", "Only the chat's participants may do this.", NULL},
+	{"system_admin_only", 403, "forbidden", "Only admins may send system messages.", NULL},
+	{"cannot_send", 403, "forbidden", "This chat's room does not let you send messages.", NULL},
+	{"chat_inactive", 409, "conflict", "Messages can only be sent to an active chat.", NULL},
+	{"deleted", 409, "conflict", "A deleted message cannot be edited.", NULL},
+	{"key_reused", 409, "conflict", "This Idempotency-Key was used for a different request.", NULL},
+	{"bad_reply", 400, "validation_error", "reply_to must name a message of the same chat.", "reply_to"},
+	{"own_message", 400, "validation_error", "You cannot mark your own message as read.", NULL},
+	{"rate_limited", 429, "rate_limited", "Too many emergency messages in a row; send a regular message first.",
+	 NULL},
+};
+
+static struct json_object *field_error(const char *field, const char *message)
+{
+	struct json_object *fields = json_object_new_object(), *messages = json_object_new_array();
+	json_object_array_add(messages, json_object_new_string(message));
+	json_object_object_add(fields, field, messages);
+	return fields;
+}
+
+/*
+ * Runs a tc_message_* statement and reads its (outcome, body) row. On
+ * success returns the message's JSON text (the caller frees it) and its
+ * status in `*status`; otherwise fills the response and returns NULL.
+ */
+static char *message_write(struct db *db, enum statement_id id, const char *const *params,
+			   struct response *response, int *status)
+{
+	PGresult *result = handler_run(db, id, params, response);
+	char *body = NULL;
+	if (result == NULL)
+		return NULL;
+	const char *name = PQgetvalue(result, 0, 0);
+	const struct outcome *outcome = NULL;
+	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
+		if (strcmp(name, outcomes[i].name) == 0)
+			outcome = &outcomes[i];
+	if (outcome == NULL) {
+		response_internal(response);
+	} else if (outcome->code != NULL) {
+		response_error(response, outcome->status, outcome->code, outcome->message,
+			       outcome->field ? field_error(outcome->field, outcome->message) : NULL);
+	} else {
+		body = strdup(PQgetvalue(result, 0, 1));
+		*status = outcome->status;
+	}
+	PQclear(result);
+	return body;
+}
+
+/* Answers {"message": message} and the named fields of `message_text`,
+ * a message's JSON, which it frees. */
+static void respond_action(char *message_text, const char *message, const char *const *names,
+			   struct response *response)
+{
+	struct json_object *message_json = json_tokener_parse(message_text);
+	struct json_object *answer = json_object_new_object();
+	free(message_text);
+	json_object_object_add(answer, "message", json_object_new_string(message));
+	for (; *names; names++)
+		json_object_object_add(answer, *names,
+				       json_object_get(json_object_object_get(message_json, *names)));
+	json_object_put(message_json);
+	handler_respond_object(answer, 200, response);
+}
+
+/* ---------------------------------------------------------------- lists */
+
+static const char *const orders[] = {"asc", "desc", NULL};
+
+enum {
+	LIST_CHAT,
+	LIST_SENDER,
+	LIST_EMERGENCY,
+	LIST_TYPE,
+	LIST_READ_STATUS,
+	LIST_EXCLUDE_DELETED,
+	LIST_BEFORE,
+	LIST_AFTER,
+	LIST_SEARCH,
+	LIST_ORDER,
+	LIST__MAX
+};
+static const struct field_rule list_rules[] = {
+	[LIST_CHAT] = {"chat_id", FIELD_CHAT_ID},
+	[LIST_SENDER] = {"sender_id", FIELD_ANY_USER_ID},
+	[LIST_EMERGENCY] = {"emergency", FIELD_BOOLEAN},
+	[LIST_TYPE] = {"message_type", FIELD_CHOICE, .choices = message_types},
+	[LIST_READ_STATUS] = {"read_status", FIELD_CHOICE, .choices = read_statuses},
+	[LIST_EXCLUDE_DELETED] = {"exclude_deleted", FIELD_BOOLEAN},
+	[LIST_BEFORE] = {"before", FIELD_MESSAGE_ID},
+	[LIST_AFTER] = {"after", FIELD_MESSAGE_ID},
+	[LIST_SEARCH] = {"q", FIELD_STRING, .min_length = 1, .max_length = 200},
+	[LIST_ORDER] = {"order", FIELD_CHOICE, .choices = orders},
+};
+
+void messages_list(struct request *request, struct db *db, struct response *response)
+{
+	struct fields query;
+	struct page page = {0};
+	if (!validate_query(request, list_rules, LIST__MAX, &query, response) ||
+	    !page_parse(request, 2, &page, response))
+		goto done;
+	const struct field_value *v = query.values;
+	bool newest_first = v[LIST_ORDER].present && strcmp(v[LIST_ORDER].text, "desc") == 0;
+	const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, v[LIST_SENDER].text,
+				v[LIST_EMERGENCY].text, v[LIST_TYPE].text, v[LIST_READ_STATUS].text,
+				v[LIST_EXCLUDE_DELETED].present ? v[LIST_EXCLUDE_DELETED].text : "true",
+				v[LIST_BEFORE].text, v[LIST_AFTER].text, v[LIST_SEARCH].text, page.keys[0],
+				page.keys[1], page.fetch_limit, page.shown_limit};
+	PGresult *result = handler_run(
+		db, newest_first ? STATEMENT_MESSAGE_LIST_NEWEST_FIRST : STATEMENT_MESSAGE_LIST, params, response);
+	if (result == NULL)
+		goto done;
+	page_respond(&page, request, result, response);
+	PQclear(result);
+done:
+	page_free(&page);
+	fields_free(&query);
+}
+
+enum { UNREAD_USER, UNREAD_CHAT };
+static const struct field_rule unread_rules[] = {
+	[UNREAD_USER] = {"user_id", FIELD_USER_ID},
+	[UNREAD_CHAT] = {"chat_id", FIELD_CHAT_ID},
+};
+
+void messages_unread(struct request *request, struct db *db, struct response *response)
+{
+	struct fields query;
+	struct page page = {0};
+	if (!validate_query(request, unread_rules, 2, &query, response) || !page_parse(request, 2, &page, response))
+		goto done;
+	const char *user = query.values[UNREAD_USER].present ? query.values[UNREAD_USER].text : request->caller.id;
+	if (!caller_is_admin(request) && strcmp(user, request->caller.id) != 0) {
+		response_forbidden(response, "You may only list your own unread messages.");
+		goto done;
+	}
+	const char *params[] = {CALLER_PARAMS(request), user, query.values[UNREAD_CHAT].text, page.keys[0],
+				page.keys[1], page.fetch_limit, page.shown_limit};
+	PGresult *result = handler_run(db, STATEMENT_MESSAGE_UNREAD, params, response);
+	if (result == NULL)
+		goto done;
+	page_respond(&page, request, result, response);
+	PQclear(result);
+done:
+	page_free(&page);
+	fields_free(&query);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+/* Loads the message of the path as the caller may see it. Returns the
+ * result (row 0: access, detail JSON) or NULL with 404 or 403 filled. */
+static PGresult *message_load(struct request *request, struct db *db, struct response *response)
+{
+	const char *params[] = {CALLER_PARAMS(request), request->path_id};
+	PGresult *result = handler_run(db, STATEMENT_MESSAGE_GET, params, response);
+	if (result == NULL)
+		return NULL;
+	if (PQntuples(result) == 0)
+		response_not_found(response);
+	else if (strcmp(PQgetvalue(result, 0, 0), "full") != 0)
+		response_forbidden(response, "The history of this chat is hidden from you.");
+	else
+		return result;
+	PQclear(result);
+	return NULL;
+}
+
+void messages_get(struct request *request, struct db *db, struct response *response)
+{
+	PGresult *result = message_load(request, db, response);
+	if (result == NULL)
+		return;
+	handler_respond_value(result, 1, 200, response);
+	PQclear(result);
+}
+
+void messages_history(struct request *request, struct db *db, struct response *response)
+{
+	struct page page = {0};
+	PGresult *message = NULL, *edits = NULL;
+	if (!page_parse(request, 2, &page, response))
+		goto done;
+	message = message_load(request, db, response);
+	if (message == NULL)
+		goto done;
+	const char *params[] = {CALLER_PARAMS(request), request->path_id, page.keys[0], page.keys[1],
+				page.fetch_limit};
+	edits = handler_run(db, STATEMENT_MESSAGE_HISTORY, params, response);
+	if (edits != NULL)
+		page_respond(&page, request, edits, response);
+done:
+	PQclear(edits);
+	PQclear(message);
+	page_free(&page);
+}
+
+/* ---------------------------------------------------------------- sending */
+
+enum {
+	SEND_CHAT,
+	SEND_TEXT,
+	SEND_TYPE,
+	SEND_EMERGENCY,
+	SEND_REPLY_TO,
+	SEND_ATTACHMENT_URL,
+	SEND_ATTACHMENT_NAME,
+	SEND_ATTACHMENT_SIZE,
+	SEND__MAX
+};
+static const struct field_rule send_rules[] = {
+	[SEND_CHAT] = {"chat_id", FIELD_CHAT_ID, .required = true},
+	[SEND_TEXT] = {"text", FIELD_STRING, .required = true, .min_length = 1, .max_length = TEXT_MAX},
+	[SEND_TYPE] = {"message_type", FIELD_CHOICE, .choices = message_types},
+	[SEND_EMERGENCY] = {"emergency", FIELD_BOOLEAN},
+	[SEND_REPLY_TO] = {"reply_to", FIELD_MESSAGE_ID, .nullable = true},
+	[SEND_ATTACHMENT_URL] = {"attachment_url", FIELD_STRING, .nullable = true, .min_length = 1,
+				 .max_length = 2048},
+	[SEND_ATTACHMENT_NAME] = {"attachment_name", FIELD_STRING, .nullable = true, .max_length = 255},
+	[SEND_ATTACHMENT_SIZE] = {"attachment_size", FIELD_COUNT, .nullable = true},
+};
+
+/* 1..255 printable ASCII characters. */
+static bool idempotency_key_valid(const char *key)
+{
+	size_t length = strlen(key);
+	if (length < 1 || length > IDEMPOTENCY_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < length; i++)
+		if (key[i] < 0x20 || key[i] > 0x7e)
+			return false;
+	return true;
+}
+
+void messages_send(struct request *request, struct db *db, struct response *response)
+{
+	struct json_object *body = NULL;
+	struct fields fields = {0};
+	if (!validate_json_body(request, response, &body) ||
+	    !validate_body(body, send_rules, SEND__MAX, &request->caller, &fields, response))
+		goto done;
+	const struct field_value *v = fields.values;
+	const char *type = v[SEND_TYPE].present ? v[SEND_TYPE].text : "text";
+	if ((strcmp(type, "image") == 0 || strcmp(type, "file") == 0) && v[SEND_ATTACHMENT_URL].text == NULL) {
+		response_error(response, 400, "validation_error", "Image and file messages need an attachment_url.",
+			       field_error("attachment_url", "This field is required for image and file messages."));
+		goto done;
+	}
+	if (request->idempotency_key != NULL && !idempotency_key_valid(request->idempotency_key)) {
+		response_error(response, 400, "validation_error", "Invalid Idempotency-Key header.",
+			       field_error("Idempotency-Key", "Use 1 to 255 printable ASCII characters."));
+		goto done;
+	}
+	char id[MESSAGE_ID_SIZE];
+	id_new_message(id);
+	const char *params[] = {CALLER_PARAMS(request), v[SEND_CHAT].text, id, v[SEND_TEXT].text,
+				v[SEND_EMERGENCY].present ? v[SEND_EMERGENCY].text : "false", type,
+				v[SEND_REPLY_TO].text, v[SEND_ATTACHMENT_URL].text, v[SEND_ATTACHMENT_NAME].text,
+				v[SEND_ATTACHMENT_SIZE].text, request->idempotency_key};
+	int status = 0;
+	char *message = message_write(db, STATEMENT_MESSAGE_SEND, params, response, &status);
+	if (message != NULL)
+		response_set_json(response, status, message);
+done:
+	fields_free(&fields);
+	json_object_put(body);
+}
+
+/* ---------------------------------------------------------------- changes */
+
+enum { EDIT_TEXT, EDIT_EMERGENCY };
+static const struct field_rule put_rules[] = {
+	[EDIT_TEXT] = {"text", FIELD_STRING, .required = true, .min_length = 1, .max_length = TEXT_MAX},
+	[EDIT_EMERGENCY] = {"emergency", FIELD_BOOLEAN},
+};
+static const struct field_rule patch_rules[] = {
+	[EDIT_TEXT] = {"text", FIELD_STRING, .min_length = 1, .max_length = TEXT_MAX},
+	[EDIT_EMERGENCY] = {"emergency", FIELD_BOOLEAN},
+};
+
+/* Validates `rule_count` of `rules` and applies them as an edit. Returns
+ * the message's JSON text, or NULL with the response filled. */
+static char *message_edit(struct request *request, struct db *db, struct response *response,
+			  const struct field_rule *rules, size_t rule_count)
+{
+	struct json_object *body = NULL;
+	char *message = NULL;
+	struct fields fields = {0};
+	if (validate_json_body(request, response, &body) &&
+	    validate_body(body, rules, rule_count, &request->caller, &fields, response)) {
+		const char *params[] = {CALLER_PARAMS(request), request->path_id, fields.values[EDIT_TEXT].text,
+					rule_count > EDIT_EMERGENCY ? fields.values[EDIT_EMERGENCY].text : NULL};
+		int status;
+		message = message_write(db, STATEMENT_MESSAGE_EDIT, params, response, &status);
+	}
+	fields_free(&fields);
+	json_object_put(body);
+	return message;
+}
+
+static void message_write_detail(struct request *request, struct db *db, struct response *response,
+				 const struct field_rule *rules)
+{
+	char *message = message_edit(request, db, response, rules, 2);
+	if (message != NULL)
+		response_set_json(response, 200, message);
+}
+
+void messages_put(struct request *request, struct db *db, struct response *response)
+{
+	message_write_detail(request, db, response, put_rules);
+}
+
+void messages_patch(struct request *request, struct db *db, struct response *response)
+{
+	message_write_detail(request, db, response, patch_rules);
+}
+
+void messages_edit(struct request *request, struct db *db, struct response *response)
+{
+	static const char *const names[] = {"text", "edited", "edited_at", NULL};
+	char *message = message_edit(request, db, response, put_rules, 1);
+	if (message != NULL)
+		respond_action(message, "Message edited successfully", names, response);
+}
+
+/* Runs one of the single-message actions on the message of the path. */
+static char *message_act(struct request *request, struct db *db, struct response *response,
+				       enum statement_id id)
+{
+	const char *params[] = {CALLER_PARAMS(request), request->path_id};
+	int status;
+	return message_write(db, id, params, response, &status);
+}
+
+void messages_delete(struct request *request, struct db *db, struct response *response)
+{
+	char *message = message_act(request, db, response, STATEMENT_MESSAGE_DELETE);
+	if (message != NULL)
+		response_set_json(response, 204, NULL);
+	free(message);
+}
+
+void messages_delete_action(struct request *request, struct db *db, struct response *response)
+{
+	static const char *const names[] = {"deleted", "deleted_at", NULL};
+	char *message = message_act(request, db, response, STATEMENT_MESSAGE_DELETE);
+	if (message != NULL)
+		respond_action(message, "Message deleted successfully", names, response);
+}
+
+void messages_mark_emergency(struct request *request, struct db *db, struct response *response)
+{
+	static const char *const names[] = {"emergency", NULL};
+	char *message = message_act(request, db, response, STATEMENT_MESSAGE_MARK_EMERGENCY);
+	if (message != NULL)
+		respond_action(message, "Message marked as emergency", names, response);
+}
+
+static const struct field_rule mark_read_rules[] = {{.name = "user_id", .kind = FIELD_USER_ID}};
+
+void messages_mark_read(struct request *request, struct db *db, struct response *response)
+{
+	static const char *const names[] = {"read_status", "read_at", NULL};
+	struct json_object *body = NULL;
+	struct fields fields = {0};
+	if (!validate_json_body(request, response, &body) ||
+	    !validate_body(body, mark_read_rules, 1, &request->caller, &fields, response))
+		goto done;
+	/* Only the recipient marks a message read, for themselves. */
+	if (fields.values[0].present && strcmp(fields.values[0].text, request->caller.id) != 0) {
+		handler_refuse(db, STATEMENT_MESSAGE_GET, request, "You may only mark messages read for yourself.",
+			       response);
+		goto done;
+	}
+	char *message = message_act(request, db, response, STATEMENT_MESSAGE_MARK_READ);
+	if (message != NULL)
+		respond_action(message, "Message marked as read", names, response);
+done:
+	fields_free(&fields);
+	json_object_put(body);
+}
