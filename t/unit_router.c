@@ -104,6 +104,15 @@ Test(router_match, every_route_matches_with_and_without_its_trailing_slash)
 		 "ROOM_t_abc123_p_abc123"},
 		{"/api/chat-rooms/ROOM_t_abc123_p_abc123/activate_room", "/api/chat-rooms/{id}/activate_room",
 		 "ROOM_t_abc123_p_abc123"},
+		{"/api/messages", "/api/messages", NULL},
+		{"/api/messages/get_unread_messages", "/api/messages/get_unread_messages", NULL},
+		{"/api/messages/send_message", "/api/messages/send_message", NULL},
+		{"/api/messages/MSG_1_abc", "/api/messages/{id}", "MSG_1_abc"},
+		{"/api/messages/MSG_1_abc/history", "/api/messages/{id}/history", "MSG_1_abc"},
+		{"/api/messages/MSG_1_abc/mark_emergency", "/api/messages/{id}/mark_emergency", "MSG_1_abc"},
+		{"/api/messages/MSG_1_abc/mark_read", "/api/messages/{id}/mark_read", "MSG_1_abc"},
+		{"/api/messages/MSG_1_abc/edit_message", "/api/messages/{id}/edit_message", "MSG_1_abc"},
+		{"/api/messages/MSG_1_abc/delete_message", "/api/messages/{id}/delete_message", "MSG_1_abc"},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -120,6 +129,8 @@ Test(router_match, action_paths_win_over_the_id_pattern)
 		/* Only the exact words are actions; anything else is an id. */
 		{"/api/chats/create_or_get_chats", "/api/chats/{id}", "create_or_get_chats"},
 		{"/api/chats/Get_user_chats", "/api/chats/{id}", "Get_user_chats"},
+		{"/api/messages/send_message", "/api/messages/send_message", NULL},
+		{"/api/messages/get_unread_messages/", "/api/messages/get_unread_messages", NULL},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -155,7 +166,7 @@ Test(router_match, unknown_and_malformed_paths_match_nothing)
 		"/api/chat",
 		"/api/chatsx",
 		"/API/chats",
-		"/api/messages",
+		"/api/message",
 		"/healthz/x",
 		"/metrics",
 		"//api/chats",
