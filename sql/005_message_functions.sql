@@ -107,6 +107,21 @@ LANGUAGE sql AS $$
     FOR NO KEY UPDATE
 $$;
 
+-- Then locks the message itself, read afresh now that its chat is locked;
+-- NULL when the chat was not locked.
+CREATE FUNCTION tc_message_lock(message text, c chats) RETURNS messages
+LANGUAGE sql AS $$
+    SELECT m.* FROM messages m WHERE m.id = message AND m.chat_id = c.id FOR NO KEY UPDATE
+$$;
+
+-- Why `caller` may not act on locked message `m` at all: 'not_found',
+-- 'history_hidden', or NULL when they may.
+CREATE FUNCTION tc_message_refusal(m messages, c chats, caller text, caller_role text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN m.id IS NULL THEN 'not_found'
+                WHEN tc_message_access(m, c, caller, caller_role) = 'hidden' THEN 'history_hidden' END
+$$;
+
 -- ---------------------------------------------------------------- sending
 
 CREATE FUNCTION tc_message_send(
@@ -213,14 +228,13 @@ CREATE FUNCTION tc_message_edit(caller text, caller_role text, message text, new
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
-    m messages;
+    m messages := tc_message_lock(message, c);
 BEGIN
-    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        outcome := 'not_found';
-    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
-        outcome := 'history_hidden';
-    ELSIF m.sender_id <> caller THEN
+    outcome := tc_message_refusal(m, c, caller, caller_role);
+    IF outcome IS NOT NULL THEN
+        RETURN;
+    END IF;
+    IF m.sender_id <> caller THEN
         outcome := 'not_sender';
     ELSIF new_text IS NOT NULL AND m.deleted THEN
         outcome := 'deleted';
@@ -248,14 +262,13 @@ CREATE FUNCTION tc_message_mark_emergency(caller text, caller_role text, message
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
-    m messages;
+    m messages := tc_message_lock(message, c);
 BEGIN
-    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        outcome := 'not_found';
-    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
-        outcome := 'history_hidden';
-    ELSIF caller_role = 'admin' THEN
+    outcome := tc_message_refusal(m, c, caller, caller_role);
+    IF outcome IS NOT NULL THEN
+        RETURN;
+    END IF;
+    IF caller_role = 'admin' THEN
         outcome := 'not_participant';
     ELSE
         UPDATE messages SET emergency = true WHERE id = m.id RETURNING * INTO m;
@@ -271,14 +284,13 @@ CREATE FUNCTION tc_message_mark_read(caller text, caller_role text, message text
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
-    m messages;
+    m messages := tc_message_lock(message, c);
 BEGIN
-    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        outcome := 'not_found';
-    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
-        outcome := 'history_hidden';
-    ELSIF caller_role = 'admin' THEN
+    outcome := tc_message_refusal(m, c, caller, caller_role);
+    IF outcome IS NOT NULL THEN
+        RETURN;
+    END IF;
+    IF caller_role = 'admin' THEN
         outcome := 'not_participant';
     ELSIF m.sender_id = caller THEN
         outcome := 'own_message';
@@ -302,25 +314,22 @@ CREATE FUNCTION tc_message_delete(caller text, caller_role text, message text,
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
-    m messages;
+    m messages := tc_message_lock(message, c);
 BEGIN
-    SELECT * INTO m FROM messages WHERE id = message AND c.id IS NOT NULL FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        outcome := 'not_found';
-    ELSIF tc_message_access(m, c, caller, caller_role) = 'hidden' THEN
-        outcome := 'history_hidden';
-    ELSE
-        IF NOT m.deleted THEN
-            UPDATE messages SET deleted = true, deleted_at = now(), deleted_by = caller
-            WHERE id = m.id RETURNING * INTO m;
-            IF m.read_status <> 'read' AND tc_message_recipient(m, c) IS NOT NULL THEN
-                PERFORM tc_chat_unread_lower(c.id, tc_message_recipient(m, c), 1);
-            END IF;
-            PERFORM tc_chat_refresh_preview(c.id);
-        END IF;
-        outcome := 'ok';
-        body := tc_message_json(m, c, caller_role = 'admin');
+    outcome := tc_message_refusal(m, c, caller, caller_role);
+    IF outcome IS NOT NULL THEN
+        RETURN;
     END IF;
+    IF NOT m.deleted THEN
+        UPDATE messages SET deleted = true, deleted_at = now(), deleted_by = caller
+        WHERE id = m.id RETURNING * INTO m;
+        IF m.read_status <> 'read' AND tc_message_recipient(m, c) IS NOT NULL THEN
+            PERFORM tc_chat_unread_lower(c.id, tc_message_recipient(m, c), 1);
+        END IF;
+        PERFORM tc_chat_refresh_preview(c.id);
+    END IF;
+    outcome := 'ok';
+    body := tc_message_json(m, c, caller_role = 'admin');
 END
 $$;
 

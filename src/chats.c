@@ -40,12 +40,8 @@ static void chats_list_page(struct request *request, struct db *db, struct respo
 	for (size_t i = 0; i < key_count; i++)
 		params[6 + i] = page.keys[i];
 	params[6 + key_count] = page.fetch_limit;
-	PGresult *result = handler_run(db, by_priority ? STATEMENT_CHAT_LIST_BY_PRIORITY : STATEMENT_CHAT_LIST,
-				       params, response);
-	if (result == NULL)
-		goto done;
-	page_respond(&page, request, result, response);
-	PQclear(result);
+	page_query(&page, request, db, by_priority ? STATEMENT_CHAT_LIST_BY_PRIORITY : STATEMENT_CHAT_LIST, params,
+		   response);
 done:
 	page_free(&page);
 }
@@ -105,12 +101,10 @@ static const struct field_rule create_rules[] = {
 static bool chat_create(struct request *request, struct db *db, struct response *response, bool with_status,
 			char *existing)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
+	struct fields fields;
 	bool created = false;
 	existing[0] = '\0';
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, create_rules, with_status ? 3 : 2, &request->caller, &fields, response))
+	if (!validate_request_body(request, create_rules, with_status ? 3 : 2, &fields, response))
 		goto done;
 	const char *therapist = fields.values[CREATE_THERAPIST].text;
 	const char *patient = fields.values[CREATE_PATIENT].text;
@@ -130,14 +124,14 @@ static bool chat_create(struct request *request, struct db *db, struct response 
 		response_error(response, 404, "not_found", "Patient not found.", NULL);
 	else if (PQgetisnull(result, 0, 2))
 		snprintf(existing, CHAT_ID_SIZE, "CHAT_%s_%s", therapist, patient);
-	else {
-		handler_respond_value(result, 2, 201, response);
+	else
 		created = true;
-	}
-	PQclear(result);
+	if (created)
+		handler_respond_json(result, 2, 201, response);
+	else
+		PQclear(result);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 	return created;
 }
 
@@ -156,10 +150,8 @@ void chats_create_or_get(struct request *request, struct db *db, struct response
 		return;
 	const char *params[] = {CALLER_PARAMS(request), existing};
 	PGresult *result = handler_run(db, STATEMENT_CHAT_GET, params, response);
-	if (result == NULL)
-		return;
-	handler_respond_value(result, 0, 200, response);
-	PQclear(result);
+	if (result != NULL)
+		handler_respond_json(result, 0, 200, response);
 }
 
 /* ---------------------------------------------------------------- one chat */
@@ -168,10 +160,8 @@ void chats_get(struct request *request, struct db *db, struct response *response
 {
 	const char *params[] = {CALLER_PARAMS(request), request->path_id};
 	PGresult *result = handler_run(db, STATEMENT_CHAT_GET, params, response);
-	if (result == NULL)
-		return;
-	handler_respond_value(result, 0, 200, response);
-	PQclear(result);
+	if (result != NULL)
+		handler_respond_json(result, 0, 200, response);
 }
 
 /* Sets status and notifications (NULL keeps one). Returns the result with
@@ -205,10 +195,8 @@ static const struct field_rule patch_rules[] = {
 static void chat_write(struct request *request, struct db *db, struct response *response,
 		       const struct field_rule *rules)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, rules, 3, &request->caller, &fields, response))
+	struct fields fields;
+	if (!validate_request_body(request, rules, 3, &fields, response))
 		goto done;
 	/* A participant sets only their own notifications. */
 	enum role role = request->caller.role;
@@ -221,13 +209,10 @@ static void chat_write(struct request *request, struct db *db, struct response *
 	PGresult *result = chat_update(request, db, response, fields.values[UPDATE_STATUS].text,
 				       fields.values[UPDATE_THERAPIST_NOTIFICATIONS].text,
 				       fields.values[UPDATE_PATIENT_NOTIFICATIONS].text);
-	if (result != NULL) {
-		handler_respond_value(result, 0, 200, response);
-		PQclear(result);
-	}
+	if (result != NULL)
+		handler_respond_json(result, 0, 200, response);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 }
 
 void chats_put(struct request *request, struct db *db, struct response *response)
@@ -276,10 +261,8 @@ static const struct field_rule status_rules[] = {
 
 void chats_update_status(struct request *request, struct db *db, struct response *response)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, status_rules, 1, &request->caller, &fields, response))
+	struct fields fields;
+	if (!validate_request_body(request, status_rules, 1, &fields, response))
 		goto done;
 	const char *status = fields.values[0].text;
 	PGresult *result = chat_update(request, db, response, status, NULL, NULL);
@@ -294,7 +277,6 @@ void chats_update_status(struct request *request, struct db *db, struct response
 	handler_respond_object(answer, 200, response);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 }
 
 enum { TOGGLE_USER, TOGGLE_ENABLED };
@@ -311,10 +293,8 @@ static const char *acting_user(const struct request *request, const struct field
 
 void chats_toggle_notifications(struct request *request, struct db *db, struct response *response)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, toggle_rules, 2, &request->caller, &fields, response))
+	struct fields fields;
+	if (!validate_request_body(request, toggle_rules, 2, &fields, response))
 		goto done;
 	const char *user = acting_user(request, &fields, TOGGLE_USER);
 	const char *enabled = fields.values[TOGGLE_ENABLED].present ? fields.values[TOGGLE_ENABLED].text : "true";
@@ -341,15 +321,12 @@ void chats_toggle_notifications(struct request *request, struct db *db, struct r
 	PQclear(result);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 }
 
 void chats_mark_all_read(struct request *request, struct db *db, struct response *response)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, user_rules, 1, &request->caller, &fields, response))
+	struct fields fields;
+	if (!validate_request_body(request, user_rules, 1, &fields, response))
 		goto done;
 	const char *user = acting_user(request, &fields, 0);
 	if (!caller_may_act_for(request, user)) {
@@ -374,5 +351,4 @@ void chats_mark_all_read(struct request *request, struct db *db, struct response
 	PQclear(result);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 }

@@ -16,14 +16,14 @@ PGresult *handler_run(struct db *db, enum statement_id id, const char *const *pa
 	return result;
 }
 
-void handler_respond_value(const PGresult *result, int column, int status, struct response *response)
+void handler_respond_json(PGresult *result, int column, int status, struct response *response)
 {
 	const char *json = PQntuples(result) > 0 ? db_value(result, 0, column) : NULL;
-	if (json == NULL) {
+	if (json == NULL)
 		response_not_found(response);
-		return;
-	}
-	response_set_json(response, status, strdup(json));
+	else
+		response_set_json(response, status, strdup(json));
+	PQclear(result);
 }
 
 void handler_respond_object(struct json_object *object, int status, struct response *response)

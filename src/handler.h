@@ -24,8 +24,8 @@ PGresult *handler_run(struct db *db, enum statement_id id, const char *const *pa
 		      struct response *response);
 
 /* Answers `status` with the JSON text in row 0, column `column` of `result`;
- * 404 when there is no row or the value is NULL. */
-void handler_respond_value(const PGresult *result, int column, int status, struct response *response);
+ * 404 when there is no row or the value is NULL. Clears `result`. */
+void handler_respond_json(PGresult *result, int column, int status, struct response *response);
 
 /* Answers `status` with `object`, which it puts. */
 void handler_respond_object(struct json_object *object, int status, struct response *response);

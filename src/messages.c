@@ -146,12 +146,8 @@ void messages_list(struct request *request, struct db *db, struct response *resp
 				v[LIST_EXCLUDE_DELETED].present ? v[LIST_EXCLUDE_DELETED].text : "true",
 				v[LIST_BEFORE].text, v[LIST_AFTER].text, v[LIST_SEARCH].text, page.keys[0],
 				page.keys[1], page.fetch_limit, page.shown_limit};
-	PGresult *result = handler_run(
-		db, newest_first ? STATEMENT_MESSAGE_LIST_NEWEST_FIRST : STATEMENT_MESSAGE_LIST, params, response);
-	if (result == NULL)
-		goto done;
-	page_respond(&page, request, result, response);
-	PQclear(result);
+	page_query(&page, request, db, newest_first ? STATEMENT_MESSAGE_LIST_NEWEST_FIRST : STATEMENT_MESSAGE_LIST,
+		   params, response);
 done:
 	page_free(&page);
 	fields_free(&query);
@@ -176,11 +172,7 @@ void messages_unread(struct request *request, struct db *db, struct response *re
 	}
 	const char *params[] = {CALLER_PARAMS(request), user, query.values[UNREAD_CHAT].text, page.keys[0],
 				page.keys[1], page.fetch_limit, page.shown_limit};
-	PGresult *result = handler_run(db, STATEMENT_MESSAGE_UNREAD, params, response);
-	if (result == NULL)
-		goto done;
-	page_respond(&page, request, result, response);
-	PQclear(result);
+	page_query(&page, request, db, STATEMENT_MESSAGE_UNREAD, params, response);
 done:
 	page_free(&page);
 	fields_free(&query);
@@ -209,28 +201,24 @@ static PGresult *message_load(struct request *request, struct db *db, struct res
 void messages_get(struct request *request, struct db *db, struct response *response)
 {
 	PGresult *result = message_load(request, db, response);
-	if (result == NULL)
-		return;
-	handler_respond_value(result, 1, 200, response);
-	PQclear(result);
+	if (result != NULL)
+		handler_respond_json(result, 1, 200, response);
 }
 
 void messages_history(struct request *request, struct db *db, struct response *response)
 {
 	struct page page = {0};
-	PGresult *message = NULL, *edits = NULL;
+	PGresult *message = NULL;
 	if (!page_parse(request, 2, &page, response))
 		goto done;
+	/* The edits are listed where the message itself may be read. */
 	message = message_load(request, db, response);
 	if (message == NULL)
 		goto done;
 	const char *params[] = {CALLER_PARAMS(request), request->path_id, page.keys[0], page.keys[1],
 				page.fetch_limit};
-	edits = handler_run(db, STATEMENT_MESSAGE_HISTORY, params, response);
-	if (edits != NULL)
-		page_respond(&page, request, edits, response);
+	page_query(&page, request, db, STATEMENT_MESSAGE_HISTORY, params, response);
 done:
-	PQclear(edits);
 	PQclear(message);
 	page_free(&page);
 }
@@ -274,10 +262,8 @@ static bool idempotency_key_valid(const char *key)
 
 void messages_send(struct request *request, struct db *db, struct response *response)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, send_rules, SEND__MAX, &request->caller, &fields, response))
+	struct fields fields;
+	if (!validate_request_body(request, send_rules, SEND__MAX, &fields, response))
 		goto done;
 	const struct field_value *v = fields.values;
 	const char *type = v[SEND_TYPE].present ? v[SEND_TYPE].text : "text";
@@ -303,7 +289,6 @@ void messages_send(struct request *request, struct db *db, struct response *resp
 		response_set_json(response, status, message);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 }
 
 /* ---------------------------------------------------------------- changes */
@@ -323,18 +308,15 @@ static const struct field_rule patch_rules[] = {
 static char *message_edit(struct request *request, struct db *db, struct response *response,
 			  const struct field_rule *rules, size_t rule_count)
 {
-	struct json_object *body = NULL;
 	char *message = NULL;
-	struct fields fields = {0};
-	if (validate_json_body(request, response, &body) &&
-	    validate_body(body, rules, rule_count, &request->caller, &fields, response)) {
+	struct fields fields;
+	if (validate_request_body(request, rules, rule_count, &fields, response)) {
 		const char *params[] = {CALLER_PARAMS(request), request->path_id, fields.values[EDIT_TEXT].text,
 					rule_count > EDIT_EMERGENCY ? fields.values[EDIT_EMERGENCY].text : NULL};
 		int status;
 		message = message_write(db, STATEMENT_MESSAGE_EDIT, params, response, &status);
 	}
 	fields_free(&fields);
-	json_object_put(body);
 	return message;
 }
 
@@ -402,10 +384,8 @@ static const struct field_rule mark_read_rules[] = {{.name = "user_id", .kind = 
 void messages_mark_read(struct request *request, struct db *db, struct response *response)
 {
 	static const char *const names[] = {"read_status", "read_at", NULL};
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, mark_read_rules, 1, &request->caller, &fields, response))
+	struct fields fields;
+	if (!validate_request_body(request, mark_read_rules, 1, &fields, response))
 		goto done;
 	/* Only the recipient marks a message read, for themselves. */
 	if (fields.values[0].present && strcmp(fields.values[0].text, request->caller.id) != 0) {
@@ -418,5 +398,4 @@ void messages_mark_read(struct request *request, struct db *db, struct response 
 		respond_action(message, "Message marked as read", names, response);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 }

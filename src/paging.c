@@ -122,6 +122,18 @@ void page_respond(const struct page *page, const struct request *request, const 
 	}
 }
 
+void page_query(const struct page *page, const struct request *request, struct db *db, enum statement_id id,
+		const char *const *params, struct response *response)
+{
+	PGresult *result = db_run(db, id, params);
+	if (result == NULL) {
+		db_failure_respond(db, response);
+		return;
+	}
+	page_respond(page, request, result, response);
+	PQclear(result);
+}
+
 void page_free(struct page *page)
 {
 	if (page == NULL)

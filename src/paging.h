@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "cursor.h"
+#include "db.h"
 #include "http.h"
 
 #define PAGE_LIMIT_DEFAULT 100
@@ -40,6 +41,11 @@ bool page_parse(const struct request *request, size_t key_count, struct page *pa
  */
 void page_respond(const struct page *page, const struct request *request, const PGresult *result,
 		  struct response *response);
+
+/* Runs the list statement `id` and answers its page (page_respond), or
+ * the statement's failure. */
+void page_query(const struct page *page, const struct request *request, struct db *db, enum statement_id id,
+		const char *const *params, struct response *response);
 
 void page_free(struct page *page);
 

@@ -35,11 +35,7 @@ void rooms_list(struct request *request, struct db *db, struct response *respons
 	const char *params[] = {CALLER_PARAMS(request), v[LIST_ROOM_TYPE].text, v[LIST_ACTIVE].text,
 				v[LIST_ARCHIVED].text, v[LIST_CHAT].text, page.keys[0], page.keys[1],
 				page.fetch_limit};
-	PGresult *result = handler_run(db, STATEMENT_ROOM_LIST, params, response);
-	if (result == NULL)
-		goto done;
-	page_respond(&page, request, result, response);
-	PQclear(result);
+	page_query(&page, request, db, STATEMENT_ROOM_LIST, params, response);
 done:
 	page_free(&page);
 	fields_free(&query);
@@ -99,10 +95,8 @@ static const struct field_rule permission_rules[] = {
 
 void rooms_create(struct request *request, struct db *db, struct response *response)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, create_rules, ROOM_FIELD__MAX, &request->caller, &fields, response))
+	struct fields fields;
+	if (!validate_request_body(request, create_rules, ROOM_FIELD__MAX, &fields, response))
 		goto done;
 	const struct field_value *v = fields.values;
 	/* The chat id names the pair, so a stranger is refused whether or not
@@ -125,12 +119,13 @@ void rooms_create(struct request *request, struct db *db, struct response *respo
 		response_forbidden(response, "Only the chat's therapist or an admin may create its room.");
 	else if (PQgetisnull(result, 0, 1))
 		response_error(response, 409, "conflict", "This chat already has a room.", NULL);
-	else
-		handler_respond_value(result, 1, 201, response);
+	else {
+		handler_respond_json(result, 1, 201, response);
+		result = NULL;
+	}
 	PQclear(result);
 done:
 	fields_free(&fields);
-	json_object_put(body);
 }
 
 /* ---------------------------------------------------------------- one room */
@@ -139,10 +134,8 @@ void rooms_get(struct request *request, struct db *db, struct response *response
 {
 	const char *params[] = {CALLER_PARAMS(request), request->path_id};
 	PGresult *result = handler_run(db, STATEMENT_ROOM_GET, params, response);
-	if (result == NULL)
-		return;
-	handler_respond_value(result, 0, 200, response);
-	PQclear(result);
+	if (result != NULL)
+		handler_respond_json(result, 0, 200, response);
 }
 
 /* Applies the present fields of `v` to the room. Returns the result whose
@@ -168,19 +161,13 @@ static PGresult *room_update(struct request *request, struct db *db, struct resp
 static void room_write(struct request *request, struct db *db, struct response *response,
 		       const struct field_rule *rules)
 {
-	struct json_object *body = NULL;
-	struct fields fields = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, rules, ROOM_CHAT, &request->caller, &fields, response))
-		goto done;
-	PGresult *result = room_update(request, db, response, fields.values);
-	if (result != NULL) {
-		handler_respond_value(result, 0, 200, response);
-		PQclear(result);
+	struct fields fields;
+	if (validate_request_body(request, rules, ROOM_CHAT, &fields, response)) {
+		PGresult *result = room_update(request, db, response, fields.values);
+		if (result != NULL)
+			handler_respond_json(result, 0, 200, response);
 	}
-done:
 	fields_free(&fields);
-	json_object_put(body);
 }
 
 void rooms_put(struct request *request, struct db *db, struct response *response)
@@ -234,18 +221,14 @@ void rooms_update_permissions(struct request *request, struct db *db, struct res
 {
 	static const char *const names[] = {"therapist_can_send", "patient_can_send", "therapist_can_see_history",
 					    "patient_can_see_history", NULL};
-	struct json_object *body = NULL;
-	struct fields fields = {0};
+	struct fields fields;
 	struct field_value v[ROOM_FIELD__MAX] = {0};
-	if (!validate_json_body(request, response, &body) ||
-	    !validate_body(body, permission_rules, PERMISSION_COUNT, &request->caller, &fields, response))
-		goto done;
-	for (size_t i = 0; i < PERMISSION_COUNT; i++)
-		v[ROOM_THERAPIST_CAN_SEND + i] = fields.values[i];
-	room_action(request, db, response, v, "Room permissions updated successfully", names);
-done:
+	if (validate_request_body(request, permission_rules, PERMISSION_COUNT, &fields, response)) {
+		for (size_t i = 0; i < PERMISSION_COUNT; i++)
+			v[ROOM_THERAPIST_CAN_SEND + i] = fields.values[i];
+		room_action(request, db, response, v, "Room permissions updated successfully", names);
+	}
 	fields_free(&fields);
-	json_object_put(body);
 }
 
 /* archive_room and activate_room: set is_active and is_archived. */

@@ -236,6 +236,18 @@ bool validate_body(struct json_object *body, const struct field_rule *rules, siz
 	return failures_respond(&failures, response);
 }
 
+bool validate_request_body(const struct request *request, const struct field_rule *rules, size_t rule_count,
+			   struct fields *fields, struct response *response)
+{
+	struct json_object *body = NULL;
+	*fields = (struct fields){0};
+	if (!validate_json_body(request, response, &body))
+		return false;
+	bool ok = validate_body(body, rules, rule_count, &request->caller, fields, response);
+	fields->body = body;
+	return ok;
+}
+
 static const char *query_boolean(const char *text)
 {
 	if (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0)
@@ -281,4 +293,6 @@ void fields_free(struct fields *fields)
 		return;
 	for (size_t i = 0; i < FIELDS_MAX; i++)
 		free(fields->values[i].owned);
+	json_object_put(fields->body);
+	*fields = (struct fields){0};
 }

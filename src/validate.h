@@ -49,6 +49,7 @@ struct field_value {
 
 struct fields {
 	struct field_value values[FIELDS_MAX];
+	struct json_object *body;   /* the parsed body the values point into, or NULL */
 };
 
 /*
@@ -65,6 +66,11 @@ bool validate_json_body(const struct request *request, struct response *response
  * `caller` is the requester, for FIELD_USER_ID. */
 bool validate_body(struct json_object *body, const struct field_rule *rules, size_t rule_count,
 		   const struct identity *caller, struct fields *fields, struct response *response);
+
+/* validate_json_body, then validate_body: on success `fields` holds the
+ * checked values and owns the body they point into (fields_free puts it). */
+bool validate_request_body(const struct request *request, const struct field_rule *rules, size_t rule_count,
+			   struct fields *fields, struct response *response);
 
 /* The same for query parameters (booleans come out as "true"/"false"). */
 bool validate_query(const struct request *request, const struct field_rule *rules, size_t rule_count,
