@@ -42,6 +42,7 @@ static const struct setting settings[] = {
 	{"TCCHAT_LOG_LEVEL", SETTING_LOG_LEVEL, "info", 0, 0, FIELD(log_level)},
 	{"TCCHAT_STATEMENT_TIMEOUT_MS", SETTING_NUMBER, "5000", 1, 600000, FIELD(statement_timeout_ms)},
 	{"TCCHAT_DB_CONNECT_TIMEOUT", SETTING_NUMBER, "2", 1, 60, FIELD(db_connect_timeout_seconds)},
+	{"TCCHAT_METRICS_FILE", SETTING_STRING, NULL, 0, 0, FIELD(metrics_file)},
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])
@@ -224,5 +225,6 @@ void config_free(struct config *config)
 	free(config->jwt_public_key_file);
 	free(config->jwt_issuer);
 	free(config->jwt_audience);
+	free(config->metrics_file);
 	*config = (struct config){0};
 }

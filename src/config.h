@@ -29,6 +29,7 @@ struct config {
 	int log_level;               /* enum log_level */
 	long statement_timeout_ms;
 	long db_connect_timeout_seconds;
+	char *metrics_file;          /* the shared metrics table; NULL: per worker */
 };
 
 /*

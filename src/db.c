@@ -10,6 +10,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 
 struct db {
 	const struct config *config;
@@ -104,6 +105,7 @@ bool db_ready(struct db *db)
 	db->connection = PQconnectdbParams(keywords, values, 1);
 	if (PQstatus(db->connection) != CONNECTION_OK) {
 		log_warn("db: cannot connect to the database");
+		metrics_record_db_error();
 		goto failed;
 	}
 	char setting[64];
@@ -136,9 +138,10 @@ static void db_record_failure(struct db *db, const char *what, PGresult *result)
 	if (PQstatus(db->connection) != CONNECTION_OK)
 		db->failure = DB_FAILURE_UNAVAILABLE;
 	/* Only the statement's name and SQLSTATE: the message may quote values. */
-	if (db->failure == DB_FAILURE_INTERNAL || db->failure == DB_FAILURE_UNAVAILABLE)
+	if (db->failure == DB_FAILURE_INTERNAL || db->failure == DB_FAILURE_UNAVAILABLE) {
 		log_error("db: %s failed, SQLSTATE %s", what, sqlstate ? sqlstate : "none");
-	else
+		metrics_record_db_error();
+	} else
 		log_debug("db: %s refused, SQLSTATE %s", what, sqlstate);
 	if (PQstatus(db->connection) != CONNECTION_OK)
 		db_disconnect(db);

@@ -100,7 +100,8 @@ void fcgi_write_response(FCGX_Request *fcgi, const struct request *request, cons
 		return;
 	}
 	size_t length = strlen(response->body);
-	FCGX_FPrintF(fcgi->out, "Content-Type: application/json; charset=utf-8\r\nContent-Length: %lu\r\n\r\n",
+	FCGX_FPrintF(fcgi->out, "Content-Type: %s\r\nContent-Length: %lu\r\n\r\n",
+		     response->content_type ? response->content_type : "application/json; charset=utf-8",
 		     (unsigned long)length);
 	if (!request->head)
 		FCGX_PutStr(response->body, (int)length, fcgi->out);

@@ -46,7 +46,8 @@ struct request {
 	bool body_too_large;        /* the body exceeded the configured limit */
 
 	/* Filled by the router. */
-	const char *route;          /* the matched route pattern, for logs and metrics */
+	const char *route;          /* the matched route pattern, for logs */
+	size_t route_index;         /* the route's number, for metrics */
 	char *path_id;              /* the {id} segment of the path, or NULL */
 	struct identity caller;
 };
@@ -54,6 +55,7 @@ struct request {
 struct response {
 	int status;
 	char *body;                 /* owned JSON text; NULL for an empty body */
+	const char *content_type;   /* static; NULL for JSON */
 	const char *allow;          /* Allow header (static string) or NULL */
 	char *link;                 /* owned Link header value or NULL */
 	const char *www_authenticate; /* static WWW-Authenticate value or NULL */

@@ -19,6 +19,7 @@
 #include "fcgi.h"
 #include "ids.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -94,7 +95,9 @@ static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db
 		router_dispatch(&request, db, keys, time(NULL), &response);
 		fcgi_write_response(fcgi, &request, &response);
 		FCGX_Finish_r(fcgi);
-		log_request(&request, &response, elapsed_ms(&start));
+		double milliseconds = elapsed_ms(&start);
+		log_request(&request, &response, milliseconds);
+		metrics_record_request(request.route_index, response.status, milliseconds);
 		request_free(&request);
 		response_free(&response);
 	}
@@ -125,6 +128,8 @@ int main(void)
 	FCGX_InitRequest(&fcgi, 0, FCGI_FAIL_ACCEPT_ON_INTR);
 	sigset_t stop_set;
 	signals_install(&stop_set);
+	if (!metrics_open(config.metrics_file, error, sizeof error))
+		log_warn("metrics are this worker's alone: %s", error);
 	db = db_new(&config);
 	/* Connect now so the first request need not; a database that is not up
 	 * yet is retried by the requests themselves. */
@@ -135,6 +140,7 @@ int main(void)
 	status = 0;
 done:
 	db_free(db);
+	metrics_close();
 	auth_keys_free(keys);
 	config_free(&config);
 	return status;

@@ -7,15 +7,17 @@
 #include <string.h>
 
 #include "chats.h"
-#include "health.h"
 #include "ids.h"
 #include "log.h"
+#include "metrics.h"
 #include "messages.h"
 #include "rooms.h"
+#include "service.h"
 #include "router.h"
 
 static const struct route routes[] = {
-	{"/healthz", true, {[HTTP_GET] = health_get}},
+	{"/healthz", true, {[HTTP_GET] = service_health}},
+	{"/metrics", true, {[HTTP_GET] = service_metrics}},
 
 	{"/api/chats", false, {[HTTP_GET] = chats_list, [HTTP_POST] = chats_create}},
 	{"/api/chats/create_or_get_chat", false, {[HTTP_POST] = chats_create_or_get}},
@@ -47,6 +49,8 @@ static const struct route routes[] = {
 };
 
 #define ROUTE_COUNT (sizeof routes / sizeof routes[0])
+
+_Static_assert(ROUTE_COUNT + 1 <= METRICS_ROUTES_MAX, "every route, and unmatched paths, must have metrics");
 
 /* Compares one pattern segment with one path segment (both `length`
  * delimited); {id} takes any segment that decodes to a possible id. */
@@ -103,6 +107,18 @@ const struct route *router_match(const char *path, char **id)
 	return NULL;
 }
 
+const char *const *router_route_names(size_t *count)
+{
+	static const char *names[ROUTE_COUNT + 1];
+	if (names[0] == NULL) {
+		for (size_t i = 0; i < ROUTE_COUNT; i++)
+			names[i] = routes[i].pattern;
+		names[ROUTE_COUNT] = "unmatched";
+	}
+	*count = ROUTE_COUNT + 1;
+	return names;
+}
+
 const char *router_allow(const struct route *route)
 {
 	/* Built once per route; the worker serves one request at a time. */
@@ -136,10 +152,12 @@ void router_dispatch(struct request *request, struct db *db, const struct auth_k
 	const struct route *route = router_match(request->path, &request->path_id);
 	if (route == NULL) {
 		request->route = "-";
+		request->route_index = ROUTE_COUNT;
 		response_not_found(response);
 		return;
 	}
 	request->route = route->pattern;
+	request->route_index = (size_t)(route - routes);
 	if (!route->public) {
 		const char *reason = NULL;
 		enum auth_result result = auth_verify_bearer(keys, request->authorization, now, &request->caller,

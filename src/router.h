@@ -22,6 +22,10 @@ struct route {
  * segment, or NULL when the pattern has none. */
 const struct route *router_match(const char *path, char **id);
 
+/* The route patterns by route_index, the last one "unmatched" for paths
+ * no route takes; `*count` receives how many. */
+const char *const *router_route_names(size_t *count);
+
 /* The methods a route answers, as an Allow header value. */
 const char *router_allow(const struct route *route);
 

@@ -481,6 +481,29 @@ Test(protocol, healthz_answers_ok_without_a_token)
 	expect_header_contains(reply, "Content-Type", "application/json");
 }
 
+Test(protocol, metrics_count_requests_by_route_and_status_across_workers)
+{
+	/* Several requests, so that several workers answer some of them. */
+	for (int i = 0; i < 12; i++)
+		e2e_reply_free(e2e_request("GET", "/healthz", NULL, NULL, NULL));
+	struct e2e_reply *reply = e2e_request("GET", "/metrics", NULL, NULL, NULL);
+	expect_status(reply, 200);
+	expect_header_contains(reply, "Content-Type", "text/plain");
+	cr_assert_not_null(strstr(reply->body, "tcchat_http_requests_total{route=\"/healthz\",status=\"200\"} "),
+			   "%s", reply->body);
+	cr_assert_not_null(strstr(reply->body, "tcchat_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}"),
+			   "%s", reply->body);
+	cr_assert_not_null(strstr(reply->body, "tcchat_db_errors_total "), "%s", reply->body);
+	/* One start time per running worker: the stack runs more than one. */
+	const char *line = reply->body;
+	int workers = 0;
+	while ((line = strstr(line, "tcchat_worker_start_time_seconds{pid=")) != NULL) {
+		workers++;
+		line++;
+	}
+	cr_assert_gt(workers, 1, "%s", reply->body);
+}
+
 Test(protocol, every_error_body_has_error_and_code)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
