@@ -38,9 +38,11 @@
 
 #define NOW ((time_t)1700000000)
 
+#ifndef FUZZ_JWT_RS256
 /* Test-only HS256 secrets (at least 32 bytes); they guard nothing real. */
 static const char fuzz_secret[] = "fuzz-only-secret-0123456789abcdef-not-used-anywhere";
 static const char wrong_secret[] = "another-fuzz-secret-0123456789abcdef-also-unused";
+#endif
 
 static struct auth_keys *keys_plain;     /* no iss/aud checks */
 static struct auth_keys *keys_claims;    /* iss and aud required */
