@@ -73,7 +73,9 @@ static int run_command(char *const argv[], const char *log_path)
 	return -1;
 }
 
-static void stack_stop_and_remove(void)
+/* Stops the stack and removes its directory; with `stats` (not from a
+ * signal handler), checks the workers' log in between. */
+static void stack_stop(struct criterion_global_stats *stats)
 {
 	if (stack_dir[0] == '\0')
 		return;
@@ -84,6 +86,8 @@ static void stack_stop_and_remove(void)
 		ssize_t ignored = write(STDERR_FILENO, message, sizeof message - 1);
 		(void)ignored;
 	}
+	if (stats != NULL)
+		e2e_logs_check(stack_dir, stats);
 	const char *keep = getenv("TCCHAT_E2E_KEEP");
 	if (keep != NULL && keep[0] != '\0' && strcmp(keep, "0") != 0) {
 		fprintf(stderr, "e2e: TCCHAT_E2E_KEEP is set; kept %s\n", stack_dir);
@@ -97,7 +101,7 @@ static void stack_stop_and_remove(void)
 static void on_fatal_signal(int signal_number)
 {
 	if (getpid() == runner_pid)
-		stack_stop_and_remove();
+		stack_stop(NULL);
 	signal(signal_number, SIG_DFL);
 	raise(signal_number);
 }
@@ -226,10 +230,9 @@ failed:
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 {
-	(void)stats;
 	if (getpid() != runner_pid)
 		return;
-	stack_stop_and_remove();
+	stack_stop(stats);
 }
 
 /* ============================================================ per-test pool */
@@ -461,6 +464,7 @@ static void transfer_prepare(struct transfer *transfer, CURL *easy, const char *
 	} else if (strcmp(method, "GET") != 0) {
 		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
 	}
+	e2e_watch_texts(path, body, length);
 	if (body != NULL || takes_body) {
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? length : 0));
 		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body ? body : "");

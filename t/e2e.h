@@ -25,6 +25,15 @@
 void e2e_setup(void);
 void e2e_teardown(void);
 
+/* Notes the texts a request carries, for e2e_logs_check (t/e2e_logs.c). */
+void e2e_watch_texts(const char *path, const char *body, size_t length);
+
+/* Once the stack in `stack_dir` has stopped: fails the run (one failed test
+ * more in `stats`) if its logs hold a sanitizer report or anything that
+ * must never be logged. */
+struct criterion_global_stats;
+void e2e_logs_check(const char *stack_dir, struct criterion_global_stats *stats);
+
 #define E2E_SUITE(name) TestSuite(name, .init = e2e_setup, .fini = e2e_teardown, .timeout = 60)
 
 /* ------------------------------------------------------------------ HTTP */
