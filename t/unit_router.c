@@ -86,6 +86,7 @@ Test(router_match, every_route_matches_with_and_without_its_trailing_slash)
 {
 	static const struct match_case cases[] = {
 		{"/healthz", "/healthz", NULL},
+		{"/metrics", "/metrics", NULL},
 		{"/api/chats", "/api/chats", NULL},
 		{"/api/chats/create_or_get_chat", "/api/chats/create_or_get_chat", NULL},
 		{"/api/chats/get_user_chats", "/api/chats/get_user_chats", NULL},
@@ -168,7 +169,7 @@ Test(router_match, unknown_and_malformed_paths_match_nothing)
 		"/API/chats",
 		"/api/message",
 		"/healthz/x",
-		"/metrics",
+		"/metrics/x",
 		"//api/chats",
 		"/api//chats",
 		"/api/chats//",
