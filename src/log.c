@@ -2,6 +2,8 @@
  * Levelled logging to standard error, one line per event, with control
  * characters escaped so that client-supplied values cannot forge lines.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,10 +20,18 @@ const char *const log_level_names[LOG_LEVEL__MAX] = {
 };
 
 static enum log_level current_level = LOG_LEVEL_INFO;
+static unsigned long lines_dropped;
 
 void log_set_level(enum log_level level)
 {
 	current_level = level;
+}
+
+void log_set_nonblocking(void)
+{
+	int flags = fcntl(STDERR_FILENO, F_GETFL);
+	if (flags >= 0)
+		fcntl(STDERR_FILENO, F_SETFL, flags | O_NONBLOCK);
 }
 
 bool log_enabled(enum log_level level)
@@ -48,8 +58,15 @@ void log_write(enum log_level level, const char *format, ...)
 	/* One write(2) per line keeps lines from several workers whole. */
 	size_t length = strlen(line);
 	line[length++] = '\n';
-	ssize_t ignored = write(STDERR_FILENO, line, length);
-	(void)ignored;
+	if (lines_dropped > 0) {
+		char notice[64];
+		int n = snprintf(notice, sizeof notice, "tcchat[%d] warn: log: %lu lines dropped\n", (int)getpid(),
+				 lines_dropped);
+		if (write(STDERR_FILENO, notice, (size_t)n) == n)
+			lines_dropped = 0;
+	}
+	if (write(STDERR_FILENO, line, length) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		lines_dropped++;
 }
 
 void log_escape(char *out, size_t out_size, const char *text)

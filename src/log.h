@@ -19,6 +19,11 @@ enum log_level {
 extern const char *const log_level_names[LOG_LEVEL__MAX];
 
 void log_set_level(enum log_level level);
+
+/* Makes writes to standard error non-blocking: a stalled log reader (a
+ * full pipe to journald) costs log lines, never a request's time. Lines
+ * that could not be written are counted and reported with the next one. */
+void log_set_nonblocking(void);
 bool log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));

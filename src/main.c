@@ -115,6 +115,7 @@ int main(void)
 		return 1;
 	}
 	log_set_level((enum log_level)config.log_level);
+	log_set_nonblocking();
 	keys = auth_keys_new(&config, error, sizeof error);
 	if (keys == NULL) {
 		log_error("configuration: %s", error);
