@@ -1,63 +1,11 @@
--- Messages: their JSON representations, who may see them, and the writes
--- that must keep the chat's unread counts and last-message preview true
--- (API.md section 3). Every write locks the chat row first, so that writes
--- to one chat are serialised in one lock order (chat, then its messages)
--- and each later statement of a function sees what they committed.
+-- Messages: who may see them, and the writes that must keep the chat's
+-- unread counts and last-message preview true (API.md section 3). Every
+-- write locks the chat row first (see 004_chat_functions.sql) and answers
+-- an outcome word and the message's id, which the worker then reads as GET
+-- would show it.
 
 -- Full-text search of message text, language-neutral.
 CREATE INDEX messages_text_search ON messages USING gin (to_tsvector('simple', text));
-
--- The sender's full name as the chat records it.
-CREATE FUNCTION tc_message_sender_name(m messages, c chats) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE m.sender_id
-        WHEN c.therapist_id THEN concat_ws(' ', c.therapist_first_name, c.therapist_last_name)
-        WHEN c.patient_id THEN concat_ws(' ', c.patient_first_name, c.patient_last_name)
-        ELSE 'Unknown User' END
-$$;
-
--- A deleted message's text is shown to admins only.
-CREATE FUNCTION tc_message_list_json(m messages, c chats, caller_is_admin boolean) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT jsonb_build_object(
-        'id', m.id,
-        'chat_id', m.chat_id,
-        'sender_id', m.sender_id,
-        'text', CASE WHEN m.deleted AND NOT caller_is_admin THEN NULL ELSE m.text END,
-        'emergency', m.emergency,
-        'message_type', m.message_type,
-        'read_status', m.read_status,
-        'reply_to', m.reply_to,
-        'edited', m.edited,
-        'deleted', m.deleted,
-        'timestamp', tc_time(m."timestamp"),
-        'sender_name', tc_message_sender_name(m, c))
-$$;
-
-CREATE FUNCTION tc_message_json(m messages, c chats, caller_is_admin boolean) RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT tc_message_list_json(m, c, caller_is_admin) || jsonb_build_object(
-        'attachment_url', m.attachment_url,
-        'attachment_name', m.attachment_name,
-        'attachment_size', m.attachment_size,
-        'read_at', tc_time(m.read_at),
-        'read_by', m.read_by,
-        'reply_to_text', (SELECT CASE WHEN r.deleted THEN NULL ELSE r.text END
-                          FROM messages r WHERE r.id = m.reply_to),
-        'edited_at', tc_time(m.edited_at),
-        'deleted_at', tc_time(m.deleted_at),
-        'deleted_by', m.deleted_by)
-$$;
-
--- May `caller` see the history of chat `c`: its room's flag for their side
--- (true without a room). Admins always may.
-CREATE FUNCTION tc_chat_history_visible(c chats, caller text, caller_role text) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT caller_role = 'admin' OR coalesce((
-        SELECT CASE WHEN caller = c.therapist_id THEN r.therapist_can_see_history
-                    ELSE r.patient_can_see_history END
-        FROM chat_rooms r WHERE r.chat_id = c.id), true)
-$$;
 
 -- How `caller` may see message `m` of chat `c`: 'none' (it does not exist
 -- for them), 'hidden' (a participant barred from the history) or 'full'.
@@ -70,32 +18,12 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         ELSE 'hidden' END
 $$;
 
--- Points the chat's preview at its newest non-deleted message (or at
--- nothing); updated_at stays, as edits and deletes do not move it.
-CREATE FUNCTION tc_chat_refresh_preview(chat text) RETURNS void
-LANGUAGE sql AS $$
-    UPDATE chats SET (last_message_text, last_message_timestamp, last_message_sender_id) = (
-        SELECT m.text, m."timestamp", m.sender_id FROM messages m
-        WHERE m.chat_id = chat AND NOT m.deleted
-        ORDER BY m."timestamp" DESC, m.id DESC LIMIT 1)
-    WHERE id = chat
-$$;
-
 -- The participant of chat `c` whose unread count `m` belongs to: the one
 -- who did not send it, when a participant did; else nobody.
 CREATE FUNCTION tc_message_recipient(m messages, c chats) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE m.sender_id WHEN c.therapist_id THEN c.patient_id
                             WHEN c.patient_id THEN c.therapist_id END
-$$;
-
--- Lowers `participant`'s unread count in chat `chat` by `n`.
-CREATE FUNCTION tc_chat_unread_lower(chat text, participant text, n integer) RETURNS void
-LANGUAGE sql AS $$
-    UPDATE chats SET
-        therapist_unread_count = therapist_unread_count - CASE WHEN therapist_id = participant THEN n ELSE 0 END,
-        patient_unread_count = patient_unread_count - CASE WHEN patient_id = participant THEN n ELSE 0 END
-    WHERE id = chat
 $$;
 
 -- Locks the chat of message `message` if `caller` may see it; NULL if not.
@@ -125,9 +53,9 @@ $$;
 -- ---------------------------------------------------------------- sending
 
 CREATE FUNCTION tc_message_send(
-    caller text, caller_role text, chat text, message_id text, message_text text, is_emergency boolean,
+    caller text, caller_role text, chat text, new_id text, message_text text, is_emergency boolean,
     kind text, reply_to_id text, attachment_url text, attachment_name text, attachment_size bigint,
-    idempotency_key text, OUT outcome text, OUT body jsonb)
+    idempotency_key text, OUT outcome text, OUT message_id text)
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats;
@@ -154,9 +82,8 @@ BEGIN
             IF prior.request_hash <> request_hash THEN
                 outcome := 'key_reused';
             ELSE
-                SELECT * INTO m FROM messages WHERE id = prior.message_id;
                 outcome := 'replayed';
-                body := tc_message_json(m, c, is_admin);
+                message_id := prior.message_id;
             END IF;
             RETURN;
         END IF;
@@ -197,7 +124,7 @@ BEGIN
     -- messages as they commit, which sync by `after` relies on.
     INSERT INTO messages (id, chat_id, sender_id, text, emergency, message_type, reply_to,
                           attachment_url, attachment_name, attachment_size, "timestamp")
-    VALUES (message_id, c.id, caller, message_text, is_emergency, kind, reply_to_id,
+    VALUES (new_id, c.id, caller, message_text, is_emergency, kind, reply_to_id,
             attachment_url, attachment_name, attachment_size, clock_timestamp())
     RETURNING * INTO m;
     UPDATE chats SET last_message_text = m.text, last_message_timestamp = m."timestamp",
@@ -215,7 +142,7 @@ BEGIN
             SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 100));
     END IF;
     outcome := 'created';
-    body := tc_message_json(m, c, is_admin);
+    message_id := m.id;
 END
 $$;
 
@@ -224,7 +151,7 @@ $$;
 -- PUT/PATCH/edit_message by the sender: a new text (kept in the history)
 -- and/or the emergency flag; NULL keeps either.
 CREATE FUNCTION tc_message_edit(caller text, caller_role text, message text, new_text text,
-    is_emergency boolean, OUT outcome text, OUT body jsonb)
+    is_emergency boolean, OUT outcome text, OUT message_id text)
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
@@ -251,14 +178,14 @@ BEGIN
             PERFORM tc_chat_refresh_preview(c.id);
         END IF;
         outcome := 'ok';
-        body := tc_message_json(m, c, caller_role = 'admin');
+        message_id := m.id;
     END IF;
 END
 $$;
 
 -- mark_emergency, by a participant.
 CREATE FUNCTION tc_message_mark_emergency(caller text, caller_role text, message text,
-    OUT outcome text, OUT body jsonb)
+    OUT outcome text, OUT message_id text)
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
@@ -273,14 +200,14 @@ BEGIN
     ELSE
         UPDATE messages SET emergency = true WHERE id = m.id RETURNING * INTO m;
         outcome := 'ok';
-        body := tc_message_json(m, c, false);
+        message_id := m.id;
     END IF;
 END
 $$;
 
 -- mark_read by its recipient; a second time changes nothing.
 CREATE FUNCTION tc_message_mark_read(caller text, caller_role text, message text,
-    OUT outcome text, OUT body jsonb)
+    OUT outcome text, OUT message_id text)
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
@@ -303,14 +230,14 @@ BEGIN
             END IF;
         END IF;
         outcome := 'ok';
-        body := tc_message_json(m, c, false);
+        message_id := m.id;
     END IF;
 END
 $$;
 
 -- Soft delete by a participant or an admin; a second time changes nothing.
 CREATE FUNCTION tc_message_delete(caller text, caller_role text, message text,
-    OUT outcome text, OUT body jsonb)
+    OUT outcome text, OUT message_id text)
 LANGUAGE plpgsql AS $$
 DECLARE
     c chats := tc_message_chat_lock(message, caller, caller_role);
@@ -329,33 +256,6 @@ BEGIN
         PERFORM tc_chat_refresh_preview(c.id);
     END IF;
     outcome := 'ok';
-    body := tc_message_json(m, c, caller_role = 'admin');
-END
-$$;
-
--- mark_all_read for participant `reader`: every unread message from the
--- other participant. Returns how many it marked and the reader's unread
--- count after, or nothing when the chat is not visible or `reader` takes
--- no part in it.
-CREATE FUNCTION tc_chat_mark_all_read(caller text, caller_role text, chat text, reader text,
-    OUT marked integer, OUT unread integer)
-RETURNS SETOF record
-LANGUAGE plpgsql AS $$
-DECLARE
-    c chats;
-BEGIN
-    SELECT * INTO c FROM chats
-    WHERE id = chat AND (caller_role = 'admin' OR caller IN (therapist_id, patient_id))
-      AND reader IN (therapist_id, patient_id)
-    FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    UPDATE messages SET read_status = 'read', read_at = now(), read_by = reader
-    WHERE chat_id = c.id AND sender_id = tc_chat_other(c, reader) AND NOT deleted AND read_status <> 'read';
-    GET DIAGNOSTICS marked = ROW_COUNT;
-    PERFORM tc_chat_unread_lower(c.id, reader, marked);
-    SELECT tc_chat_unread(chats, reader) INTO unread FROM chats WHERE id = c.id;
-    RETURN NEXT;
+    message_id := m.id;
 END
 $$;

@@ -11,7 +11,9 @@
 #include <json-c/json.h>
 
 #include "chats.h"
+#include "columns.h"
 #include "paging.h"
+#include "represent.h"
 #include "validate.h"
 
 static const char *const orderings[] = {"priority", NULL};
@@ -27,21 +29,39 @@ static const struct field_rule list_rules[] = {
 	[LIST_ORDERING] = {"ordering", FIELD_CHOICE, .choices = orderings},
 };
 
+static void chat_list_row(struct buf *out, const PGresult *result, int row, const struct request *request)
+{
+	represent_chat(out, result, row, 0, &request->caller, false);
+}
+
+/* Newest first; the sort keys (updated_at, id) follow the chat. */
+static const struct page_shape by_update = {
+	chat_list_row, 2, {CHAT__COLUMNS, CHAT__COLUMNS + 1}, {"infinity", ""},
+};
+/* Highest priority first: the keys are the priority, after the updated_at
+ * and id that follow the chat. */
+static const struct page_shape by_priority = {
+	chat_list_row, 3, {CHAT__COLUMNS + 2, CHAT__COLUMNS, CHAT__COLUMNS + 1}, {"2147483647", "infinity", ""},
+};
+
 /* Lists the caller's chats narrowed by the filters, a page at a time. */
 static void chats_list_page(struct request *request, struct db *db, struct response *response,
-			    const char *status, const char *user, bool by_priority, const char *therapist,
+			    const char *status, const char *user, bool priority_first, const char *therapist,
 			    const char *patient)
 {
+	static const enum statement_id lists[2][2] = {
+		{STATEMENT_CHAT_LIST, STATEMENT_CHAT_LIST_ADMIN},
+		{STATEMENT_CHAT_LIST_BY_PRIORITY, STATEMENT_CHAT_LIST_BY_PRIORITY_ADMIN},
+	};
+	const struct page_shape *shape = priority_first ? &by_priority : &by_update;
 	struct page page;
-	size_t key_count = by_priority ? 3 : 2;
-	if (!page_parse(request, key_count, &page, response))
+	if (!page_parse(request, shape, &page, response))
 		goto done;
 	const char *params[STATEMENT_PARAMS_MAX] = {CALLER_PARAMS(request), therapist, patient, status, user};
-	for (size_t i = 0; i < key_count; i++)
+	for (size_t i = 0; i < shape->key_count; i++)
 		params[6 + i] = page.keys[i];
-	params[6 + key_count] = page.fetch_limit;
-	page_query(&page, request, db, by_priority ? STATEMENT_CHAT_LIST_BY_PRIORITY : STATEMENT_CHAT_LIST, params,
-		   response);
+	params[6 + shape->key_count] = page.fetch_limit;
+	page_query(&page, request, db, lists[priority_first][caller_is_admin(request)], params, response);
 done:
 	page_free(&page);
 }
@@ -127,7 +147,7 @@ static bool chat_create(struct request *request, struct db *db, struct response 
 	else
 		created = true;
 	if (created)
-		handler_respond_json(result, 2, 201, response);
+		handler_respond_row(result, 2, represent_chat_detail, 201, request, response);
 	else
 		PQclear(result);
 done:
@@ -151,7 +171,7 @@ void chats_create_or_get(struct request *request, struct db *db, struct response
 	const char *params[] = {CALLER_PARAMS(request), existing};
 	PGresult *result = handler_run(db, STATEMENT_CHAT_GET, params, response);
 	if (result != NULL)
-		handler_respond_json(result, 0, 200, response);
+		handler_respond_row(result, 0, represent_chat_detail, 200, request, response);
 }
 
 /* ---------------------------------------------------------------- one chat */
@@ -161,11 +181,11 @@ void chats_get(struct request *request, struct db *db, struct response *response
 	const char *params[] = {CALLER_PARAMS(request), request->path_id};
 	PGresult *result = handler_run(db, STATEMENT_CHAT_GET, params, response);
 	if (result != NULL)
-		handler_respond_json(result, 0, 200, response);
+		handler_respond_row(result, 0, represent_chat_detail, 200, request, response);
 }
 
 /* Sets status and notifications (NULL keeps one). Returns the result with
- * the chat's detail JSON, or NULL with the response filled (404 included). */
+ * the chat's columns, or NULL with the response filled (404 included). */
 static PGresult *chat_update(struct request *request, struct db *db, struct response *response, const char *status,
 			     const char *therapist_notifications, const char *patient_notifications)
 {
@@ -210,7 +230,7 @@ static void chat_write(struct request *request, struct db *db, struct response *
 				       fields.values[UPDATE_THERAPIST_NOTIFICATIONS].text,
 				       fields.values[UPDATE_PATIENT_NOTIFICATIONS].text);
 	if (result != NULL)
-		handler_respond_json(result, 0, 200, response);
+		handler_respond_row(result, 0, represent_chat_detail, 200, request, response);
 done:
 	fields_free(&fields);
 }

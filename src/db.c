@@ -108,8 +108,10 @@ bool db_ready(struct db *db)
 		metrics_record_db_error();
 		goto failed;
 	}
-	char setting[64];
-	snprintf(setting, sizeof setting, "SET statement_timeout = %ld", db->config->statement_timeout_ms);
+	/* Timestamps print in UTC and ISO form, as represent.c reads them. */
+	char setting[128];
+	snprintf(setting, sizeof setting, "SET statement_timeout = %ld; SET TIME ZONE 'UTC'; SET DateStyle = 'ISO'",
+		 db->config->statement_timeout_ms);
 	if (!db_exec_command(db, setting) || !db_prepare_all(db))
 		goto failed;
 	log_info("db: connected, %d statements prepared", STATEMENT__MAX);

@@ -16,13 +16,16 @@ PGresult *handler_run(struct db *db, enum statement_id id, const char *const *pa
 	return result;
 }
 
-void handler_respond_json(PGresult *result, int column, int status, struct response *response)
+void handler_respond_row(PGresult *result, int first, row_writer *write, int status,
+			 const struct request *request, struct response *response)
 {
-	const char *json = PQntuples(result) > 0 ? db_value(result, 0, column) : NULL;
-	if (json == NULL)
+	if (PQntuples(result) == 0 || PQgetisnull(result, 0, first)) {
 		response_not_found(response);
-	else
-		response_set_json(response, status, strdup(json));
+	} else {
+		struct buf out = {0};
+		write(&out, result, first, &request->caller);
+		response_set_json(response, status, buf_take(&out));
+	}
 	PQclear(result);
 }
 

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "db.h"
 #include "http.h"
 
@@ -23,9 +24,14 @@ typedef void handler_fn(struct request *request, struct db *db, struct response 
 PGresult *handler_run(struct db *db, enum statement_id id, const char *const *params,
 		      struct response *response);
 
-/* Answers `status` with the JSON text in row 0, column `column` of `result`;
- * 404 when there is no row or the value is NULL. Clears `result`. */
-void handler_respond_json(PGresult *result, int column, int status, struct response *response);
+/* Writes row 0 of a result, from column `first` on, as a JSON value. */
+typedef void row_writer(struct buf *out, const PGresult *result, int first, const struct identity *caller);
+
+/* Answers `status` with row 0 of `result` written by `write` from column
+ * `first`; 404 when there is no row or that column is NULL. Clears
+ * `result`. */
+void handler_respond_row(PGresult *result, int first, row_writer *write, int status,
+			 const struct request *request, struct response *response);
 
 /* Answers `status` with `object`, which it puts. */
 void handler_respond_object(struct json_object *object, int status, struct response *response);

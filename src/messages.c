@@ -11,9 +11,11 @@
 
 #include <json-c/json.h>
 
+#include "columns.h"
 #include "ids.h"
 #include "messages.h"
 #include "paging.h"
+#include "represent.h"
 #include "validate.h"
 
 #define TEXT_MAX 10000
@@ -56,16 +58,18 @@ static struct json_object *field_error(const char *field, const char *message)
 	return fields;
 }
 
+static PGresult *message_read(struct request *request, struct db *db, const char *id, struct response *response);
+
 /*
- * Runs a tc_message_* statement and reads its (outcome, body) row. On
- * success returns the message's JSON text (the caller frees it) and its
- * status in `*status`; otherwise fills the response and returns NULL.
+ * Runs a tc_message_* statement and reads its (outcome, message id) row. On
+ * success returns the message as message_read reads it (row 0: access,
+ * then the columns of columns.h), with its status in `*status`; otherwise
+ * fills the response and returns NULL.
  */
-static char *message_write(struct db *db, enum statement_id id, const char *const *params,
-			   struct response *response, int *status)
+static PGresult *message_write(struct request *request, struct db *db, enum statement_id id,
+			       const char *const *params, struct response *response, int *status)
 {
-	PGresult *result = handler_run(db, id, params, response);
-	char *body = NULL;
+	PGresult *result = handler_run(db, id, params, response), *message = NULL;
 	if (result == NULL)
 		return NULL;
 	const char *name = PQgetvalue(result, 0, 0);
@@ -79,27 +83,45 @@ static char *message_write(struct db *db, enum statement_id id, const char *cons
 		response_error(response, outcome->status, outcome->code, outcome->message,
 			       outcome->field ? field_error(outcome->field, outcome->message) : NULL);
 	} else {
-		body = strdup(PQgetvalue(result, 0, 1));
+		message = message_read(request, db, PQgetvalue(result, 0, 1), response);
 		*status = outcome->status;
 	}
 	PQclear(result);
-	return body;
+	return message;
 }
 
-/* Answers {"message": message} and the named fields of `message_text`,
- * a message's JSON, which it frees. */
-static void respond_action(char *message_text, const char *message, const char *const *names,
+/* The kinds of the fields an action's answer takes from the message. */
+enum answer_kind { ANSWER_STRING, ANSWER_BOOLEAN, ANSWER_TIME };
+
+struct answer_field {
+	const char *name;
+	int column;             /* of columns.h */
+	enum answer_kind kind;
+};
+
+/* Answers {"message": message} and the named fields of `result`, which it
+ * clears. */
+static void respond_action(PGresult *result, const char *message, const struct answer_field *fields,
 			   struct response *response)
 {
-	struct json_object *message_json = json_tokener_parse(message_text);
-	struct json_object *answer = json_object_new_object();
-	free(message_text);
-	json_object_object_add(answer, "message", json_object_new_string(message));
-	for (; *names; names++)
-		json_object_object_add(answer, *names,
-				       json_object_get(json_object_object_get(message_json, *names)));
-	json_object_put(message_json);
-	handler_respond_object(answer, 200, response);
+	struct buf out = {0};
+	buf_append_str(&out, "{\"message\":");
+	represent_string(&out, message);
+	for (; fields->name; fields++) {
+		/* Column 0 is the access word; the message's columns follow. */
+		const char *value = PQgetisnull(result, 0, 1 + fields->column)
+					    ? NULL : PQgetvalue(result, 0, 1 + fields->column);
+		buf_printf(&out, ",\"%s\":", fields->name);
+		if (fields->kind == ANSWER_TIME)
+			represent_time(&out, value);
+		else if (fields->kind == ANSWER_BOOLEAN)
+			buf_append_str(&out, value == NULL ? "null" : value[0] == 't' ? "true" : "false");
+		else
+			represent_string(&out, value);
+	}
+	buf_append_char(&out, '}');
+	response_set_json(response, 200, buf_take(&out));
+	PQclear(result);
 }
 
 /* ---------------------------------------------------------------- lists */
@@ -132,22 +154,44 @@ static const struct field_rule list_rules[] = {
 	[LIST_ORDER] = {"order", FIELD_CHOICE, .choices = orders},
 };
 
+static void message_list_row(struct buf *out, const PGresult *result, int row, const struct request *request)
+{
+	/* The list statements follow the message with its sort keys, whether
+	 * it may be delivered, and whether this listing delivered it. */
+	bool delivered = PQgetvalue(result, row, MESSAGE_LIST__COLUMNS + 3)[0] == 't';
+	represent_message(out, result, row, 0, &request->caller, false, delivered);
+}
+
+/* Oldest first, or newest first; the sort keys (timestamp, id) follow the
+ * message. */
+static const struct page_shape oldest_first = {
+	message_list_row, 2, {MESSAGE_LIST__COLUMNS, MESSAGE_LIST__COLUMNS + 1}, {"-infinity", ""},
+};
+static const struct page_shape newest_first = {
+	message_list_row, 2, {MESSAGE_LIST__COLUMNS, MESSAGE_LIST__COLUMNS + 1}, {"infinity", ""},
+};
+
 void messages_list(struct request *request, struct db *db, struct response *response)
 {
+	/* [of one chat][newest first] */
+	static const enum statement_id lists[2][2] = {
+		{STATEMENT_MESSAGE_LIST, STATEMENT_MESSAGE_LIST_NEWEST_FIRST},
+		{STATEMENT_MESSAGE_LIST_OF_CHAT, STATEMENT_MESSAGE_LIST_OF_CHAT_NEWEST_FIRST},
+	};
 	struct fields query;
 	struct page page = {0};
-	if (!validate_query(request, list_rules, LIST__MAX, &query, response) ||
-	    !page_parse(request, 2, &page, response))
+	if (!validate_query(request, list_rules, LIST__MAX, &query, response))
 		goto done;
 	const struct field_value *v = query.values;
-	bool newest_first = v[LIST_ORDER].present && strcmp(v[LIST_ORDER].text, "desc") == 0;
+	bool descending = v[LIST_ORDER].present && strcmp(v[LIST_ORDER].text, "desc") == 0;
+	if (!page_parse(request, descending ? &newest_first : &oldest_first, &page, response))
+		goto done;
 	const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, v[LIST_SENDER].text,
 				v[LIST_EMERGENCY].text, v[LIST_TYPE].text, v[LIST_READ_STATUS].text,
 				v[LIST_EXCLUDE_DELETED].present ? v[LIST_EXCLUDE_DELETED].text : "true",
 				v[LIST_BEFORE].text, v[LIST_AFTER].text, v[LIST_SEARCH].text, page.keys[0],
 				page.keys[1], page.fetch_limit, page.shown_limit};
-	page_query(&page, request, db, newest_first ? STATEMENT_MESSAGE_LIST_NEWEST_FIRST : STATEMENT_MESSAGE_LIST,
-		   params, response);
+	page_query(&page, request, db, lists[v[LIST_CHAT].present][descending], params, response);
 done:
 	page_free(&page);
 	fields_free(&query);
@@ -163,7 +207,8 @@ void messages_unread(struct request *request, struct db *db, struct response *re
 {
 	struct fields query;
 	struct page page = {0};
-	if (!validate_query(request, unread_rules, 2, &query, response) || !page_parse(request, 2, &page, response))
+	if (!validate_query(request, unread_rules, 2, &query, response) ||
+	    !page_parse(request, &oldest_first, &page, response))
 		goto done;
 	const char *user = query.values[UNREAD_USER].present ? query.values[UNREAD_USER].text : request->caller.id;
 	if (!caller_is_admin(request) && strcmp(user, request->caller.id) != 0) {
@@ -180,11 +225,11 @@ done:
 
 /* ---------------------------------------------------------------- reading */
 
-/* Loads the message of the path as the caller may see it. Returns the
- * result (row 0: access, detail JSON) or NULL with 404 or 403 filled. */
-static PGresult *message_load(struct request *request, struct db *db, struct response *response)
+/* Reads message `id` as the caller may see it. Returns the result (row 0:
+ * access, then the columns of columns.h) or NULL with 404 or 403 filled. */
+static PGresult *message_read(struct request *request, struct db *db, const char *id, struct response *response)
 {
-	const char *params[] = {CALLER_PARAMS(request), request->path_id};
+	const char *params[] = {CALLER_PARAMS(request), id};
 	PGresult *result = handler_run(db, STATEMENT_MESSAGE_GET, params, response);
 	if (result == NULL)
 		return NULL;
@@ -200,19 +245,29 @@ static PGresult *message_load(struct request *request, struct db *db, struct res
 
 void messages_get(struct request *request, struct db *db, struct response *response)
 {
-	PGresult *result = message_load(request, db, response);
+	PGresult *result = message_read(request, db, request->path_id, response);
 	if (result != NULL)
-		handler_respond_json(result, 1, 200, response);
+		handler_respond_row(result, 1, represent_message_detail, 200, request, response);
 }
+
+static void edit_row(struct buf *out, const PGresult *result, int row, const struct request *request)
+{
+	represent_edit(out, result, row, 0, &request->caller);
+}
+
+/* Oldest first; the sort keys (edited_at, id) follow the edit. */
+static const struct page_shape edits_oldest_first = {
+	edit_row, 2, {EDIT__COLUMNS, EDIT__COLUMNS + 1}, {"-infinity", "0"},
+};
 
 void messages_history(struct request *request, struct db *db, struct response *response)
 {
 	struct page page = {0};
 	PGresult *message = NULL;
-	if (!page_parse(request, 2, &page, response))
+	if (!page_parse(request, &edits_oldest_first, &page, response))
 		goto done;
 	/* The edits are listed where the message itself may be read. */
-	message = message_load(request, db, response);
+	message = message_read(request, db, request->path_id, response);
 	if (message == NULL)
 		goto done;
 	const char *params[] = {CALLER_PARAMS(request), request->path_id, page.keys[0], page.keys[1],
@@ -284,9 +339,9 @@ void messages_send(struct request *request, struct db *db, struct response *resp
 				v[SEND_REPLY_TO].text, v[SEND_ATTACHMENT_URL].text, v[SEND_ATTACHMENT_NAME].text,
 				v[SEND_ATTACHMENT_SIZE].text, request->idempotency_key};
 	int status = 0;
-	char *message = message_write(db, STATEMENT_MESSAGE_SEND, params, response, &status);
+	PGresult *message = message_write(request, db, STATEMENT_MESSAGE_SEND, params, response, &status);
 	if (message != NULL)
-		response_set_json(response, status, message);
+		handler_respond_row(message, 1, represent_message_detail, status, request, response);
 done:
 	fields_free(&fields);
 }
@@ -304,17 +359,17 @@ static const struct field_rule patch_rules[] = {
 };
 
 /* Validates `rule_count` of `rules` and applies them as an edit. Returns
- * the message's JSON text, or NULL with the response filled. */
-static char *message_edit(struct request *request, struct db *db, struct response *response,
-			  const struct field_rule *rules, size_t rule_count)
+ * the message as message_read reads it, or NULL with the response filled. */
+static PGresult *message_edit(struct request *request, struct db *db, struct response *response,
+			      const struct field_rule *rules, size_t rule_count)
 {
-	char *message = NULL;
+	PGresult *message = NULL;
 	struct fields fields;
 	if (validate_request_body(request, rules, rule_count, &fields, response)) {
 		const char *params[] = {CALLER_PARAMS(request), request->path_id, fields.values[EDIT_TEXT].text,
 					rule_count > EDIT_EMERGENCY ? fields.values[EDIT_EMERGENCY].text : NULL};
 		int status;
-		message = message_write(db, STATEMENT_MESSAGE_EDIT, params, response, &status);
+		message = message_write(request, db, STATEMENT_MESSAGE_EDIT, params, response, &status);
 	}
 	fields_free(&fields);
 	return message;
@@ -323,9 +378,9 @@ static char *message_edit(struct request *request, struct db *db, struct respons
 static void message_write_detail(struct request *request, struct db *db, struct response *response,
 				 const struct field_rule *rules)
 {
-	char *message = message_edit(request, db, response, rules, 2);
+	PGresult *message = message_edit(request, db, response, rules, 2);
 	if (message != NULL)
-		response_set_json(response, 200, message);
+		handler_respond_row(message, 1, represent_message_detail, 200, request, response);
 }
 
 void messages_put(struct request *request, struct db *db, struct response *response)
@@ -340,50 +395,63 @@ void messages_patch(struct request *request, struct db *db, struct response *res
 
 void messages_edit(struct request *request, struct db *db, struct response *response)
 {
-	static const char *const names[] = {"text", "edited", "edited_at", NULL};
-	char *message = message_edit(request, db, response, put_rules, 1);
+	static const struct answer_field answer[] = {
+		{"text", MESSAGE_TEXT, ANSWER_STRING},
+		{"edited", MESSAGE_EDITED, ANSWER_BOOLEAN},
+		{"edited_at", MESSAGE_EDITED_AT, ANSWER_TIME},
+		{NULL, 0, 0},
+	};
+	PGresult *message = message_edit(request, db, response, put_rules, 1);
 	if (message != NULL)
-		respond_action(message, "Message edited successfully", names, response);
+		respond_action(message, "Message edited successfully", answer, response);
 }
 
 /* Runs one of the single-message actions on the message of the path. */
-static char *message_act(struct request *request, struct db *db, struct response *response,
-				       enum statement_id id)
+static PGresult *message_act(struct request *request, struct db *db, struct response *response,
+			     enum statement_id id)
 {
 	const char *params[] = {CALLER_PARAMS(request), request->path_id};
 	int status;
-	return message_write(db, id, params, response, &status);
+	return message_write(request, db, id, params, response, &status);
 }
 
 void messages_delete(struct request *request, struct db *db, struct response *response)
 {
-	char *message = message_act(request, db, response, STATEMENT_MESSAGE_DELETE);
+	PGresult *message = message_act(request, db, response, STATEMENT_MESSAGE_DELETE);
 	if (message != NULL)
 		response_set_json(response, 204, NULL);
-	free(message);
+	PQclear(message);
 }
 
 void messages_delete_action(struct request *request, struct db *db, struct response *response)
 {
-	static const char *const names[] = {"deleted", "deleted_at", NULL};
-	char *message = message_act(request, db, response, STATEMENT_MESSAGE_DELETE);
+	static const struct answer_field answer[] = {
+		{"deleted", MESSAGE_DELETED, ANSWER_BOOLEAN},
+		{"deleted_at", MESSAGE_DELETED_AT, ANSWER_TIME},
+		{NULL, 0, 0},
+	};
+	PGresult *message = message_act(request, db, response, STATEMENT_MESSAGE_DELETE);
 	if (message != NULL)
-		respond_action(message, "Message deleted successfully", names, response);
+		respond_action(message, "Message deleted successfully", answer, response);
 }
 
 void messages_mark_emergency(struct request *request, struct db *db, struct response *response)
 {
-	static const char *const names[] = {"emergency", NULL};
-	char *message = message_act(request, db, response, STATEMENT_MESSAGE_MARK_EMERGENCY);
+	static const struct answer_field answer[] = {{"emergency", MESSAGE_EMERGENCY, ANSWER_BOOLEAN}, {NULL, 0, 0}};
+	PGresult *message = message_act(request, db, response, STATEMENT_MESSAGE_MARK_EMERGENCY);
 	if (message != NULL)
-		respond_action(message, "Message marked as emergency", names, response);
+		respond_action(message, "Message marked as emergency", answer, response);
 }
 
 static const struct field_rule mark_read_rules[] = {{.name = "user_id", .kind = FIELD_USER_ID}};
 
 void messages_mark_read(struct request *request, struct db *db, struct response *response)
 {
-	static const char *const names[] = {"read_status", "read_at", NULL};
+	static const struct answer_field answer[] = {
+		{"read_status", MESSAGE_READ_STATUS, ANSWER_STRING},
+		{"read_at", MESSAGE_READ_AT, ANSWER_TIME},
+		{NULL, 0, 0},
+	};
 	struct fields fields;
 	if (!validate_request_body(request, mark_read_rules, 1, &fields, response))
 		goto done;
@@ -393,9 +461,9 @@ void messages_mark_read(struct request *request, struct db *db, struct response 
 			       response);
 		goto done;
 	}
-	char *message = message_act(request, db, response, STATEMENT_MESSAGE_MARK_READ);
+	PGresult *message = message_act(request, db, response, STATEMENT_MESSAGE_MARK_READ);
 	if (message != NULL)
-		respond_action(message, "Message marked as read", names, response);
+		respond_action(message, "Message marked as read", answer, response);
 done:
 	fields_free(&fields);
 }

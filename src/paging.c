@@ -22,9 +22,12 @@ static void page_bad_parameter(struct response *response, const char *name, cons
 	response_error(response, 400, "validation_error", sentence, fields);
 }
 
-bool page_parse(const struct request *request, size_t key_count, struct page *page, struct response *response)
+bool page_parse(const struct request *request, const struct page_shape *shape, struct page *page,
+		struct response *response)
 {
-	*page = (struct page){.limit = PAGE_LIMIT_DEFAULT, .key_count = key_count};
+	*page = (struct page){.shape = shape, .limit = PAGE_LIMIT_DEFAULT};
+	for (size_t i = 0; i < shape->key_count; i++)
+		page->keys[i] = shape->first_keys[i];
 	const char *limit = request_param(request, "limit");
 	if (limit != NULL) {
 		char *end;
@@ -39,9 +42,13 @@ bool page_parse(const struct request *request, size_t key_count, struct page *pa
 	snprintf(page->fetch_limit, sizeof page->fetch_limit, "%ld", page->limit + 1);
 	snprintf(page->shown_limit, sizeof page->shown_limit, "%ld", page->limit);
 	const char *cursor = request_param(request, "cursor");
-	if (cursor != NULL && !cursor_decode(cursor, key_count, page->keys)) {
-		page_bad_parameter(response, "cursor", "Invalid cursor.");
-		return false;
+	if (cursor != NULL) {
+		if (!cursor_decode(cursor, shape->key_count, page->decoded)) {
+			page_bad_parameter(response, "cursor", "Invalid cursor.");
+			return false;
+		}
+		for (size_t i = 0; i < shape->key_count; i++)
+			page->keys[i] = page->decoded[i];
 	}
 	return true;
 }
@@ -97,8 +104,10 @@ static char *page_next_link(const struct request *request, const char *cursor)
 	return buf_take(&link);
 }
 
-void page_respond(const struct page *page, const struct request *request, const PGresult *result,
-		  struct response *response)
+/* Answers 200 with the array of up to page->limit rows of `result`, and
+ * the Link to the next page when it holds one row more. */
+static void page_respond(const struct page *page, const struct request *request, const PGresult *result,
+			 struct response *response)
 {
 	struct buf body = {0};
 	int rows = PQntuples(result);
@@ -107,15 +116,15 @@ void page_respond(const struct page *page, const struct request *request, const 
 	for (int row = 0; row < shown; row++) {
 		if (row > 0)
 			buf_append_char(&body, ',');
-		buf_append_str(&body, PQgetvalue(result, row, 0));
+		page->shape->write_row(&body, result, row, request);
 	}
 	buf_append_char(&body, ']');
 	response_set_json(response, 200, buf_take(&body));
 	if (rows > shown && shown > 0) {
 		const char *keys[CURSOR_KEYS_MAX];
-		for (size_t i = 0; i < page->key_count; i++)
-			keys[i] = PQgetvalue(result, shown - 1, (int)i + 1);
-		char *cursor = cursor_encode(keys, page->key_count);
+		for (size_t i = 0; i < page->shape->key_count; i++)
+			keys[i] = PQgetvalue(result, shown - 1, page->shape->key_columns[i]);
+		char *cursor = cursor_encode(keys, page->shape->key_count);
 		free(response->link);
 		response->link = page_next_link(request, cursor);
 		free(cursor);
@@ -136,7 +145,7 @@ void page_query(const struct page *page, const struct request *request, struct d
 
 void page_free(struct page *page)
 {
-	if (page == NULL)
+	if (page == NULL || page->shape == NULL)
 		return;
-	cursor_keys_free(page->keys, page->key_count);
+	cursor_keys_free(page->decoded, page->shape->key_count);
 }

@@ -2,6 +2,8 @@
  * List paging (API.md section 4): `limit` (default 100, at most 500) and an
  * opaque `cursor`; a page answers a JSON array and, when more rows exist, a
  * Link header with rel="next" that repeats the query with the next cursor.
+ * Lists are keyset-paged: the cursor holds the sort keys of the last row
+ * shown, and the next page starts after them.
  */
 #ifndef TCCHAT_PAGING_H
 #define TCCHAT_PAGING_H
@@ -11,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
 #include "cursor.h"
 #include "db.h"
 #include "http.h"
@@ -18,32 +21,37 @@
 #define PAGE_LIMIT_DEFAULT 100
 #define PAGE_LIMIT_MAX 500
 
+/* Writes row `row` of a list's result as a JSON value. */
+typedef void page_row_writer(struct buf *out, const PGresult *result, int row, const struct request *request);
+
+/* What a list's rows look like. */
+struct page_shape {
+	page_row_writer *write_row;
+	size_t key_count;
+	int key_columns[CURSOR_KEYS_MAX];       /* where a row's sort keys stand */
+	const char *first_keys[CURSOR_KEYS_MAX]; /* keys sorting before every row: the first page */
+};
+
 struct page {
+	const struct page_shape *shape;
 	long limit;
 	/* The SQL LIMIT: one row more than shown tells whether a next page exists. */
 	char fetch_limit[24];
 	/* `limit` as text, for statements that act on the rows shown. */
 	char shown_limit[24];
-	/* The keys of the row the page starts after; all NULL on the first page. */
-	char *keys[CURSOR_KEYS_MAX];
-	size_t key_count;
+	/* The keys the page starts after: the cursor's, or the shape's first. */
+	const char *keys[CURSOR_KEYS_MAX];
+	char *decoded[CURSOR_KEYS_MAX];
 };
 
-/* Reads `limit` and `cursor` (of `key_count` keys). On a bad value fills
- * the response with 400 and returns false. */
-bool page_parse(const struct request *request, size_t key_count, struct page *page,
+/* Reads `limit` and `cursor`. On a bad value fills the response with 400
+ * and returns false. */
+bool page_parse(const struct request *request, const struct page_shape *shape, struct page *page,
 		struct response *response);
 
-/*
- * Answers 200 with the array of column 0 (JSON text) of up to page->limit
- * rows of `result`. Columns 1..key_count of the last row shown are its sort
- * keys, which make the next cursor when `result` holds one row more.
- */
-void page_respond(const struct page *page, const struct request *request, const PGresult *result,
-		  struct response *response);
-
-/* Runs the list statement `id` and answers its page (page_respond), or
- * the statement's failure. */
+/* Runs the list statement `id` and answers the page of its rows: up to
+ * page->limit of them, and a Link to the next page when there is one row
+ * more; or the statement's failure. */
 void page_query(const struct page *page, const struct request *request, struct db *db, enum statement_id id,
 		const char *const *params, struct response *response);
 

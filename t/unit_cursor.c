@@ -269,6 +269,10 @@ Test(cursor, decode_accepts_up_to_cursor_length_max_and_refuses_longer)
  * page_parse
  * ------------------------------------------------------------------------ */
 
+/* Lists of one and of two sort keys, with the keys of their first page. */
+static const struct page_shape one_key = {NULL, 1, {0}, {"first"}};
+static const struct page_shape two_keys = {NULL, 2, {0, 1}, {"infinity", ""}};
+
 Test(page_parse, limit_defaults_to_100_and_fetches_one_more)
 {
 	struct request request = request_with_query("status=active");
@@ -276,13 +280,13 @@ Test(page_parse, limit_defaults_to_100_and_fetches_one_more)
 	struct response response;
 
 	memset(&response, 0, sizeof(response));
-	cr_assert(page_parse(&request, 2, &page, &response));
+	cr_assert(page_parse(&request, &two_keys, &page, &response));
 	cr_expect_eq(page.limit, PAGE_LIMIT_DEFAULT);
 	cr_expect_eq(page.limit, 100);
 	cr_expect_str_eq(page.fetch_limit, "101");
-	cr_expect_eq(page.key_count, 2);
-	for (size_t i = 0; i < CURSOR_KEYS_MAX; i++)
-		cr_expect_null(page.keys[i], "first page has no keys");
+	cr_expect_str_eq(page.shown_limit, "100");
+	cr_expect_str_eq(page.keys[0], "infinity", "the first page starts before every row");
+	cr_expect_str_eq(page.keys[1], "");
 	cr_expect_null(response.body);
 	page_free(&page);
 	response_free(&response);
@@ -311,7 +315,7 @@ Test(page_parse, limit_from_1_to_500_is_accepted)
 		struct response response;
 
 		memset(&response, 0, sizeof(response));
-		cr_expect(page_parse(&request, 1, &page, &response), "\"%s\" gave %s", cases[i].query,
+		cr_expect(page_parse(&request, &one_key, &page, &response), "\"%s\" gave %s", cases[i].query,
 			  response.body ? response.body : "no error");
 		cr_expect_eq(page.limit, cases[i].limit, "\"%s\"", cases[i].query);
 		cr_expect_str_eq(page.fetch_limit, cases[i].fetch_limit, "\"%s\"", cases[i].query);
@@ -349,7 +353,7 @@ Test(page_parse, limit_out_of_range_or_not_a_whole_number_is_400)
 		struct response response;
 
 		memset(&response, 0, sizeof(response));
-		cr_expect_not(page_parse(&request, 1, &page, &response), "\"%s\" was accepted as %ld", cases[i],
+		cr_expect_not(page_parse(&request, &one_key, &page, &response), "\"%s\" was accepted as %ld", cases[i],
 			      page.limit);
 		expect_parameter_error(&response, "limit", cases[i]);
 		page_free(&page);
@@ -371,7 +375,7 @@ Test(page_parse, limit_with_leading_whitespace_or_a_plus_sent_raw_is_400)
 		bool accepted;
 
 		memset(&response, 0, sizeof(response));
-		accepted = page_parse(&request, 1, &page, &response);
+		accepted = page_parse(&request, &one_key, &page, &response);
 		cr_expect_not(accepted, "\"%s\" was accepted as limit %ld", cases[i], page.limit);
 		if (!accepted)
 			expect_parameter_error(&response, "limit", cases[i]);
@@ -393,13 +397,13 @@ Test(page_parse, a_cursor_fills_the_keys)
 	cr_assert_geq(asprintf(&query, "limit=20&cursor=%s", cursor), 0);
 	request = request_with_query(query);
 	memset(&response, 0, sizeof(response));
-	cr_assert(page_parse(&request, 2, &page, &response), "refused: %s", response.body);
+	cr_assert(page_parse(&request, &two_keys, &page, &response), "refused: %s", response.body);
 	cr_expect_eq(page.limit, 20);
 	cr_expect_str_eq(page.fetch_limit, "21");
 	cr_expect_str_eq(page.keys[0], keys[0]);
 	cr_expect_str_eq(page.keys[1], keys[1]);
 	page_free(&page);
-	cr_expect_null(page.keys[0], "page_free releases the keys");
+	cr_expect_null(page.decoded[0], "page_free releases the keys");
 	response_free(&response);
 	request_free(&request);
 	free(query);
@@ -431,10 +435,10 @@ Test(page_parse, a_bad_cursor_is_400_naming_cursor)
 		struct response response;
 
 		memset(&response, 0, sizeof(response));
-		cr_expect_not(page_parse(&request, 2, &page, &response), "\"%s\" was accepted", cases[i]);
+		cr_expect_not(page_parse(&request, &two_keys, &page, &response), "\"%s\" was accepted", cases[i]);
 		expect_parameter_error(&response, "cursor", cases[i]);
 		for (size_t k = 0; k < CURSOR_KEYS_MAX; k++)
-			cr_expect_null(page.keys[k], "\"%s\": key %zu left set", cases[i], k);
+			cr_expect_null(page.decoded[k], "\"%s\": key %zu left set", cases[i], k);
 		page_free(&page);
 		response_free(&response);
 		request_free(&request);
@@ -454,7 +458,7 @@ Test(page_parse, a_bad_limit_is_reported_before_the_cursor)
 	struct response response;
 
 	memset(&response, 0, sizeof(response));
-	cr_expect_not(page_parse(&request, 1, &page, &response));
+	cr_expect_not(page_parse(&request, &one_key, &page, &response));
 	expect_parameter_error(&response, "limit", "limit=0&cursor=!!!!");
 	page_free(&page);
 	response_free(&response);

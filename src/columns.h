@@ -1,0 +1,117 @@
+/*
+ * The columns the JSON representations read, as SQL select lists and as C
+ * indexes side by side, so that they change together. Each list is of text
+ * columns in the order of its enum; statements.c selects them and
+ * represent.c reads them. Timestamps come as PostgreSQL prints them in UTC.
+ */
+#ifndef TCCHAT_COLUMNS_H
+#define TCCHAT_COLUMNS_H
+
+/* A chat `c`, as seen by the caller $1. */
+#define CHAT_COLUMNS                                                                               \
+	"c.id, c.therapist_id, c.therapist_first_name, c.therapist_last_name,"                      \
+	" c.patient_id, c.patient_first_name, c.patient_last_name, c.status,"                       \
+	" c.last_message_text, c.last_message_timestamp, c.last_message_sender_id,"                 \
+	" c.therapist_unread_count, c.patient_unread_count, c.therapist_notifications,"              \
+	" c.patient_notifications, c.created_at, c.updated_at,"                                      \
+	" EXISTS (SELECT 1 FROM messages e WHERE e.chat_id = c.id AND e.emergency AND NOT e.deleted"  \
+	"  AND e.read_status <> 'read' AND e.sender_id = CASE $1 WHEN c.therapist_id THEN c.patient_id" \
+	"  WHEN c.patient_id THEN c.therapist_id END) AS has_unread_emergency"
+
+enum chat_column {
+	CHAT_ID,
+	CHAT_THERAPIST_ID,
+	CHAT_THERAPIST_FIRST_NAME,
+	CHAT_THERAPIST_LAST_NAME,
+	CHAT_PATIENT_ID,
+	CHAT_PATIENT_FIRST_NAME,
+	CHAT_PATIENT_LAST_NAME,
+	CHAT_STATUS,
+	CHAT_LAST_MESSAGE_TEXT,
+	CHAT_LAST_MESSAGE_TIMESTAMP,
+	CHAT_LAST_MESSAGE_SENDER_ID,
+	CHAT_THERAPIST_UNREAD_COUNT,
+	CHAT_PATIENT_UNREAD_COUNT,
+	CHAT_THERAPIST_NOTIFICATIONS,
+	CHAT_PATIENT_NOTIFICATIONS,
+	CHAT_CREATED_AT,
+	CHAT_UPDATED_AT,
+	CHAT_HAS_UNREAD_EMERGENCY,  /* from the other participant, unread by the caller */
+	CHAT__COLUMNS
+};
+
+/* A chat room `r`. */
+#define ROOM_COLUMNS                                                                               \
+	"r.id, r.chat_id, r.room_type, r.is_active, r.is_archived, r.updated_at,"                   \
+	" r.therapist_can_send, r.patient_can_send, r.therapist_can_see_history,"                    \
+	" r.patient_can_see_history, r.description, r.tags, r.created_at"
+
+enum room_column {
+	ROOM_ID,
+	ROOM_CHAT_ID,
+	ROOM_ROOM_TYPE,
+	ROOM_IS_ACTIVE,
+	ROOM_IS_ARCHIVED,
+	ROOM_UPDATED_AT,
+	ROOM_THERAPIST_CAN_SEND,
+	ROOM_PATIENT_CAN_SEND,
+	ROOM_THERAPIST_CAN_SEE_HISTORY,
+	ROOM_PATIENT_CAN_SEE_HISTORY,
+	ROOM_DESCRIPTION,
+	ROOM_TAGS,                  /* JSON text */
+	ROOM_CREATED_AT,
+	ROOM__COLUMNS
+};
+
+/* A message `m` of chat `c`: the list representation's columns, then the
+ * detail's. A statement for lists selects MESSAGE_LIST_COLUMNS alone. */
+#define MESSAGE_LIST_COLUMNS                                                                       \
+	"m.id, m.chat_id, m.sender_id, m.text, m.emergency, m.message_type, m.read_status,"         \
+	" m.reply_to, m.edited, m.deleted, m.\"timestamp\","                                          \
+	" CASE m.sender_id WHEN c.therapist_id THEN concat_ws(' ', c.therapist_first_name,"          \
+	"  c.therapist_last_name) WHEN c.patient_id THEN concat_ws(' ', c.patient_first_name,"       \
+	"  c.patient_last_name) ELSE 'Unknown User' END"
+#define MESSAGE_COLUMNS                                                                            \
+	MESSAGE_LIST_COLUMNS ","                                                                     \
+	" m.attachment_url, m.attachment_name, m.attachment_size, m.read_at, m.read_by,"             \
+	" (SELECT CASE WHEN p.deleted THEN NULL ELSE p.text END FROM messages p WHERE p.id = m.reply_to)," \
+	" m.edited_at, m.deleted_at, m.deleted_by"
+
+enum message_column {
+	MESSAGE_ID,
+	MESSAGE_CHAT_ID,
+	MESSAGE_SENDER_ID,
+	MESSAGE_TEXT,
+	MESSAGE_EMERGENCY,
+	MESSAGE_TYPE,
+	MESSAGE_READ_STATUS,
+	MESSAGE_REPLY_TO,
+	MESSAGE_EDITED,
+	MESSAGE_DELETED,
+	MESSAGE_TIMESTAMP,
+	MESSAGE_SENDER_NAME,
+	MESSAGE_LIST__COLUMNS,
+	MESSAGE_ATTACHMENT_URL = MESSAGE_LIST__COLUMNS,
+	MESSAGE_ATTACHMENT_NAME,
+	MESSAGE_ATTACHMENT_SIZE,
+	MESSAGE_READ_AT,
+	MESSAGE_READ_BY,
+	MESSAGE_REPLY_TO_TEXT,
+	MESSAGE_EDITED_AT,
+	MESSAGE_DELETED_AT,
+	MESSAGE_DELETED_BY,
+	MESSAGE__COLUMNS
+};
+
+/* An edit `e` of a message `m`. */
+#define EDIT_COLUMNS "e.previous_text, e.edited_at, e.edited_by, m.deleted"
+
+enum edit_column {
+	EDIT_PREVIOUS_TEXT,
+	EDIT_EDITED_AT,
+	EDIT_EDITED_BY,
+	EDIT_MESSAGE_DELETED,
+	EDIT__COLUMNS
+};
+
+#endif

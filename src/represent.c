@@ -1,0 +1,289 @@
+/*
+ * The JSON representations, written straight into a buffer from the text
+ * columns PostgreSQL returns: no intermediate objects, one pass per row.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "represent.h"
+
+/* An object being written: fields after the first are comma-separated. */
+struct object {
+	struct buf *out;
+	bool started;
+};
+
+static struct object object_begin(struct buf *out)
+{
+	buf_append_char(out, '{');
+	return (struct object){out, false};
+}
+
+static void object_end(struct object *object)
+{
+	buf_append_char(object->out, '}');
+}
+
+static void object_key(struct object *object, const char *name)
+{
+	if (object->started)
+		buf_append_char(object->out, ',');
+	object->started = true;
+	buf_append_char(object->out, '"');
+	buf_append_str(object->out, name);
+	buf_append_str(object->out, "\":");
+}
+
+/* ---------------------------------------------------------------- values */
+
+/* Appends `text` with what JSON strings must escape escaped. */
+static void append_escaped(struct buf *out, const char *text)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = text;
+	for (const char *p = text; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_append(out, run, (size_t)(p - run));
+		run = p + 1;
+		switch (c) {
+		case '"': buf_append_str(out, "\\\""); break;
+		case '\\': buf_append_str(out, "\\\\"); break;
+		case '\n': buf_append_str(out, "\\n"); break;
+		case '\r': buf_append_str(out, "\\r"); break;
+		case '\t': buf_append_str(out, "\\t"); break;
+		default: {
+			char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			buf_append(out, escaped, sizeof escaped);
+		}
+		}
+	}
+	buf_append(out, run, strlen(run));
+}
+
+void represent_string(struct buf *out, const char *text)
+{
+	if (text == NULL) {
+		buf_append_str(out, "null");
+		return;
+	}
+	buf_append_char(out, '"');
+	append_escaped(out, text);
+	buf_append_char(out, '"');
+}
+
+void represent_time(struct buf *out, const char *text)
+{
+	/* "YYYY-MM-DD HH:MM:SS" [".f{1,6}"] "+00" */
+	size_t length = text ? strlen(text) : 0;
+	if (text == NULL) {
+		buf_append_str(out, "null");
+		return;
+	}
+	if (length < 22 || text[10] != ' ' || strcmp(text + length - 3, "+00") != 0) {
+		represent_string(out, text);
+		return;
+	}
+	char stamp[] = "0000-00-00T00:00:00.000000Z";
+	memcpy(stamp, text, 10);
+	memcpy(stamp + 11, text + 11, 8);
+	if (text[19] == '.') {
+		size_t digits = length - 3 - 20;
+		memcpy(stamp + 20, text + 20, digits > 6 ? 6 : digits);
+	}
+	buf_append_char(out, '"');
+	buf_append_str(out, stamp);
+	buf_append_char(out, '"');
+}
+
+static const char *column(const PGresult *result, int row, int index)
+{
+	return PQgetisnull(result, row, index) ? NULL : PQgetvalue(result, row, index);
+}
+
+static void field_string(struct object *object, const char *name, const char *text)
+{
+	object_key(object, name);
+	represent_string(object->out, text);
+}
+
+static void field_time(struct object *object, const char *name, const char *text)
+{
+	object_key(object, name);
+	represent_time(object->out, text);
+}
+
+/* A boolean column ("t"/"f"), or null. */
+static void field_boolean(struct object *object, const char *name, const char *text)
+{
+	object_key(object, name);
+	buf_append_str(object->out, text == NULL ? "null" : text[0] == 't' ? "true" : "false");
+}
+
+/* An integer column, or null; also any text that is JSON already. */
+static void field_raw(struct object *object, const char *name, const char *text)
+{
+	object_key(object, name);
+	buf_append_str(object->out, text ? text : "null");
+}
+
+/* "first last", as the original service joins them. */
+static void field_full_name(struct object *object, const char *name, const char *first, const char *last)
+{
+	object_key(object, name);
+	buf_append_char(object->out, '"');
+	append_escaped(object->out, first ? first : "");
+	buf_append_char(object->out, ' ');
+	append_escaped(object->out, last ? last : "");
+	buf_append_char(object->out, '"');
+}
+
+/* ---------------------------------------------------------------- chats */
+
+void represent_chat(struct buf *out, const PGresult *result, int row, int first, const struct identity *caller,
+		    bool detail)
+{
+#define CHAT(index) column(result, row, first + (index))
+	const char *therapist = CHAT(CHAT_THERAPIST_ID), *patient = CHAT(CHAT_PATIENT_ID);
+	bool is_therapist = therapist && strcmp(caller->id, therapist) == 0;
+	bool is_patient = patient && strcmp(caller->id, patient) == 0;
+	const char *unread = is_therapist ? CHAT(CHAT_THERAPIST_UNREAD_COUNT)
+			     : is_patient ? CHAT(CHAT_PATIENT_UNREAD_COUNT) : "0";
+	bool emergency = CHAT(CHAT_HAS_UNREAD_EMERGENCY) && CHAT(CHAT_HAS_UNREAD_EMERGENCY)[0] == 't';
+	char priority[24];
+	snprintf(priority, sizeof priority, "%ld", (emergency ? 1000L : 0L) + strtol(unread, NULL, 10));
+
+	struct object chat = object_begin(out);
+	field_string(&chat, "id", CHAT(CHAT_ID));
+	field_string(&chat, "therapist_id", therapist);
+	field_string(&chat, "therapist_first_name", CHAT(CHAT_THERAPIST_FIRST_NAME));
+	field_string(&chat, "therapist_last_name", CHAT(CHAT_THERAPIST_LAST_NAME));
+	field_string(&chat, "patient_id", patient);
+	field_string(&chat, "patient_first_name", CHAT(CHAT_PATIENT_FIRST_NAME));
+	field_string(&chat, "patient_last_name", CHAT(CHAT_PATIENT_LAST_NAME));
+	field_string(&chat, "status", CHAT(CHAT_STATUS));
+	field_string(&chat, "last_message_text", CHAT(CHAT_LAST_MESSAGE_TEXT));
+	field_time(&chat, "last_message_timestamp", CHAT(CHAT_LAST_MESSAGE_TIMESTAMP));
+	field_string(&chat, "last_message_sender_id", CHAT(CHAT_LAST_MESSAGE_SENDER_ID));
+	field_raw(&chat, "therapist_unread_count", CHAT(CHAT_THERAPIST_UNREAD_COUNT));
+	field_raw(&chat, "patient_unread_count", CHAT(CHAT_PATIENT_UNREAD_COUNT));
+	field_time(&chat, "updated_at", CHAT(CHAT_UPDATED_AT));
+	field_full_name(&chat, "therapist_full_name", CHAT(CHAT_THERAPIST_FIRST_NAME), CHAT(CHAT_THERAPIST_LAST_NAME));
+	field_full_name(&chat, "patient_full_name", CHAT(CHAT_PATIENT_FIRST_NAME), CHAT(CHAT_PATIENT_LAST_NAME));
+	field_raw(&chat, "unread_count", unread);
+	field_raw(&chat, "has_unread_emergency", emergency ? "true" : "false");
+	field_raw(&chat, "priority_score", priority);
+	if (detail) {
+		field_boolean(&chat, "therapist_notifications", CHAT(CHAT_THERAPIST_NOTIFICATIONS));
+		field_boolean(&chat, "patient_notifications", CHAT(CHAT_PATIENT_NOTIFICATIONS));
+		field_time(&chat, "created_at", CHAT(CHAT_CREATED_AT));
+		object_key(&chat, "other_participant");
+		if (!is_therapist && !is_patient) {
+			buf_append_str(out, "null");
+		} else {
+			int other = is_therapist ? CHAT_PATIENT_ID : CHAT_THERAPIST_ID;
+			struct object participant = object_begin(out);
+			field_string(&participant, "id", CHAT(other));
+			field_string(&participant, "first_name", CHAT(other + 1));
+			field_string(&participant, "last_name", CHAT(other + 2));
+			field_full_name(&participant, "full_name", CHAT(other + 1), CHAT(other + 2));
+			object_end(&participant);
+		}
+	}
+	object_end(&chat);
+#undef CHAT
+}
+
+/* ---------------------------------------------------------------- rooms */
+
+void represent_room(struct buf *out, const PGresult *result, int row, int first, const struct identity *caller,
+		    bool detail)
+{
+#define ROOM(index) column(result, row, first + (index))
+	struct object room = object_begin(out);
+	field_string(&room, "id", ROOM(ROOM_ID));
+	field_string(&room, "chat_id", ROOM(ROOM_CHAT_ID));
+	field_string(&room, "room_type", ROOM(ROOM_ROOM_TYPE));
+	field_boolean(&room, "is_active", ROOM(ROOM_IS_ACTIVE));
+	field_boolean(&room, "is_archived", ROOM(ROOM_IS_ARCHIVED));
+	field_time(&room, "updated_at", ROOM(ROOM_UPDATED_AT));
+	if (detail) {
+		object_key(&room, "chat");
+		represent_chat(out, result, row, first + ROOM__COLUMNS, caller, true);
+		field_boolean(&room, "therapist_can_send", ROOM(ROOM_THERAPIST_CAN_SEND));
+		field_boolean(&room, "patient_can_send", ROOM(ROOM_PATIENT_CAN_SEND));
+		field_boolean(&room, "therapist_can_see_history", ROOM(ROOM_THERAPIST_CAN_SEE_HISTORY));
+		field_boolean(&room, "patient_can_see_history", ROOM(ROOM_PATIENT_CAN_SEE_HISTORY));
+		field_string(&room, "description", ROOM(ROOM_DESCRIPTION));
+		field_raw(&room, "tags", ROOM(ROOM_TAGS));
+		field_time(&room, "created_at", ROOM(ROOM_CREATED_AT));
+	}
+	object_end(&room);
+#undef ROOM
+}
+
+/* ---------------------------------------------------------------- messages */
+
+void represent_message(struct buf *out, const PGresult *result, int row, int first,
+		       const struct identity *caller, bool detail, bool delivered)
+{
+#define MESSAGE(index) column(result, row, first + (index))
+	bool deleted = MESSAGE(MESSAGE_DELETED) && MESSAGE(MESSAGE_DELETED)[0] == 't';
+	/* A deleted message's text is kept for admins alone. */
+	bool hide_text = deleted && caller->role != ROLE_ADMIN;
+	struct object message = object_begin(out);
+	field_string(&message, "id", MESSAGE(MESSAGE_ID));
+	field_string(&message, "chat_id", MESSAGE(MESSAGE_CHAT_ID));
+	field_string(&message, "sender_id", MESSAGE(MESSAGE_SENDER_ID));
+	field_string(&message, "text", hide_text ? NULL : MESSAGE(MESSAGE_TEXT));
+	field_boolean(&message, "emergency", MESSAGE(MESSAGE_EMERGENCY));
+	field_string(&message, "message_type", MESSAGE(MESSAGE_TYPE));
+	field_string(&message, "read_status", delivered ? "delivered" : MESSAGE(MESSAGE_READ_STATUS));
+	field_string(&message, "reply_to", MESSAGE(MESSAGE_REPLY_TO));
+	field_boolean(&message, "edited", MESSAGE(MESSAGE_EDITED));
+	field_boolean(&message, "deleted", MESSAGE(MESSAGE_DELETED));
+	field_time(&message, "timestamp", MESSAGE(MESSAGE_TIMESTAMP));
+	field_string(&message, "sender_name", MESSAGE(MESSAGE_SENDER_NAME));
+	if (detail) {
+		field_string(&message, "attachment_url", MESSAGE(MESSAGE_ATTACHMENT_URL));
+		field_string(&message, "attachment_name", MESSAGE(MESSAGE_ATTACHMENT_NAME));
+		field_raw(&message, "attachment_size", MESSAGE(MESSAGE_ATTACHMENT_SIZE));
+		field_time(&message, "read_at", MESSAGE(MESSAGE_READ_AT));
+		field_string(&message, "read_by", MESSAGE(MESSAGE_READ_BY));
+		field_string(&message, "reply_to_text", MESSAGE(MESSAGE_REPLY_TO_TEXT));
+		field_time(&message, "edited_at", MESSAGE(MESSAGE_EDITED_AT));
+		field_time(&message, "deleted_at", MESSAGE(MESSAGE_DELETED_AT));
+		field_string(&message, "deleted_by", MESSAGE(MESSAGE_DELETED_BY));
+	}
+	object_end(&message);
+#undef MESSAGE
+}
+
+void represent_edit(struct buf *out, const PGresult *result, int row, int first, const struct identity *caller)
+{
+	bool deleted = column(result, row, first + EDIT_MESSAGE_DELETED)[0] == 't';
+	struct object edit = object_begin(out);
+	field_string(&edit, "text",
+		     deleted && caller->role != ROLE_ADMIN ? NULL : column(result, row, first + EDIT_PREVIOUS_TEXT));
+	field_time(&edit, "edited_at", column(result, row, first + EDIT_EDITED_AT));
+	field_string(&edit, "edited_by", column(result, row, first + EDIT_EDITED_BY));
+	object_end(&edit);
+}
+
+void represent_chat_detail(struct buf *out, const PGresult *result, int first, const struct identity *caller)
+{
+	represent_chat(out, result, 0, first, caller, true);
+}
+
+void represent_room_detail(struct buf *out, const PGresult *result, int first, const struct identity *caller)
+{
+	represent_room(out, result, 0, first, caller, true);
+}
+
+void represent_message_detail(struct buf *out, const PGresult *result, int first, const struct identity *caller)
+{
+	represent_message(out, result, 0, first, caller, true, false);
+}
