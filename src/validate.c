@@ -20,6 +20,8 @@ const char *const message_types[] = {"text", "image", "file", "system", "appoint
 const char *const read_statuses[] = {"sent", "delivered", "read", NULL};
 
 #define TAGS_MAX 32
+/* 2^53 - 1, the largest integer every JSON client holds exactly. */
+#define COUNT_MAX 9007199254740991LL
 #define TAG_LENGTH_MAX 64
 
 static const char *const required_message = "This field is required.";
@@ -135,8 +137,11 @@ static const char *check_json_value(const struct field_rule *rule, struct json_o
 		out->text = json_object_get_boolean(value) ? "true" : "false";
 		return NULL;
 	case FIELD_COUNT: {
-		if (!json_object_is_type(value, json_type_int) || json_object_get_int64(value) < 0)
-			return "A whole number of 0 or more is required.";
+		/* json-c saturates integers it cannot hold: only values a JSON
+		 * client can represent exactly (below 2^53) are taken. */
+		if (!json_object_is_type(value, json_type_int) || json_object_get_int64(value) < 0 ||
+		    json_object_get_int64(value) > COUNT_MAX)
+			return "A whole number from 0 to 9007199254740991 is required.";
 		snprintf(scratch, scratch_size, "%lld", (long long)json_object_get_int64(value));
 		out->text = out->owned = strdup(scratch);
 		return NULL;

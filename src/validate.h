@@ -25,7 +25,7 @@ enum field_kind {
 	FIELD_CHAT_ID,       /* CHAT_ + therapist id + _ + patient id */
 	FIELD_ANY_USER_ID,   /* any user's id: therapist, patient or admin */
 	FIELD_MESSAGE_ID,    /* MSG_ + letters, digits and underscores */
-	FIELD_COUNT,         /* a JSON integer >= 0 */
+	FIELD_COUNT,         /* a JSON integer from 0 to 2^53 - 1 */
 	FIELD_TAGS,          /* an array of up to 32 strings of 1..64 characters */
 	FIELD_KIND__MAX
 };
