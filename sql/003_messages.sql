@@ -35,6 +35,9 @@ CREATE INDEX messages_chat_time ON messages (chat_id, "timestamp", id);
 -- Unread messages of a chat by sender: unread counts and emergencies.
 CREATE INDEX messages_chat_unread ON messages (chat_id, sender_id)
     WHERE NOT deleted AND read_status <> 'read';
+-- Unread emergencies by sender: has_unread_emergency of every chat listed.
+CREATE INDEX messages_chat_unread_emergency ON messages (chat_id, sender_id)
+    WHERE emergency AND NOT deleted AND read_status <> 'read';
 CREATE INDEX messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL;
 
 CREATE TABLE message_edits (

@@ -55,11 +55,20 @@ DECLARE
 BEGIN
     SELECT * INTO c FROM chats
     WHERE id = chat AND (caller_role = 'admin' OR caller IN (therapist_id, patient_id))
-      AND reader IN (therapist_id, patient_id)
-    FOR NO KEY UPDATE;
+      AND reader IN (therapist_id, patient_id);
     IF NOT FOUND THEN
         RETURN;
     END IF;
+    -- Nothing unread: nothing to lock or write (a read of a chat that is
+    -- already read stays a read). A message sent after this look is left
+    -- for the next call, as it would be had it come after this one.
+    IF (CASE reader WHEN c.therapist_id THEN c.therapist_unread_count ELSE c.patient_unread_count END) = 0 THEN
+        marked := 0;
+        unread := 0;
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    SELECT * INTO c FROM chats WHERE id = c.id FOR NO KEY UPDATE;
     UPDATE messages SET read_status = 'read', read_at = now(), read_by = reader
     WHERE chat_id = c.id AND sender_id = tc_chat_other(c, reader) AND NOT deleted AND read_status <> 'read';
     GET DIAGNOSTICS marked = ROW_COUNT;

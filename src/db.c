@@ -170,6 +170,66 @@ PGresult *db_run(struct db *db, enum statement_id id, const char *const *params)
 	return NULL;
 }
 
+/* Reads the results of one query of a pipeline: the first result, the
+ * rest cleared, up to the NULL that ends them. */
+static PGresult *db_pipeline_result(PGconn *connection)
+{
+	PGresult *first = NULL, *next;
+	while ((next = PQgetResult(connection)) != NULL) {
+		if (first == NULL)
+			first = next;
+		else
+			PQclear(next);
+	}
+	return first;
+}
+
+static bool result_ok(const PGresult *result)
+{
+	ExecStatusType status = PQresultStatus(result);
+	return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+}
+
+bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *first_params,
+		 enum statement_id second_id, const char *const *second_params, PGresult **first,
+		 PGresult **second)
+{
+	*first = *second = NULL;
+	db->failure = DB_FAILURE_NONE;
+	if (!db_ready(db))
+		return false;
+	PGconn *connection = db->connection;
+	if (!PQenterPipelineMode(connection) ||
+	    !PQsendQueryPrepared(connection, statements[first_id].name, statements[first_id].param_count,
+				 first_params, NULL, NULL, 0) ||
+	    !PQsendQueryPrepared(connection, statements[second_id].name, statements[second_id].param_count,
+				 second_params, NULL, NULL, 0) ||
+	    !PQpipelineSync(connection)) {
+		db_record_failure(db, statements[first_id].name, NULL);
+		db_disconnect(db);
+		return false;
+	}
+	PGresult *results[2] = {db_pipeline_result(connection), db_pipeline_result(connection)};
+	/* The sync's own result ends the pipeline. */
+	PGresult *sync = PQgetResult(connection);
+	bool synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+	PQclear(sync);
+	if (!synced || !PQexitPipelineMode(connection)) {
+		db_record_failure(db, statements[first_id].name, results[0]);
+		db_disconnect(db);
+	} else if (!result_ok(results[0]) || !result_ok(results[1])) {
+		enum statement_id failed = result_ok(results[0]) ? second_id : first_id;
+		db_record_failure(db, statements[failed].name, result_ok(results[0]) ? results[1] : results[0]);
+	} else {
+		*first = results[0];
+		*second = results[1];
+		return true;
+	}
+	PQclear(results[0]);
+	PQclear(results[1]);
+	return false;
+}
+
 static bool db_transaction_command(struct db *db, const char *sql)
 {
 	db->failure = DB_FAILURE_NONE;

@@ -41,6 +41,17 @@ bool db_ready(struct db *db);
  */
 PGresult *db_run(struct db *db, enum statement_id id, const char *const *params);
 
+/*
+ * Runs two prepared statements in one round trip and one transaction
+ * (libpq's pipeline mode), so that the second sees what the first wrote.
+ * Fills `*first` and `*second` with their results, which the caller
+ * PQclear()s; on failure both are NULL, the failure is recorded, and
+ * neither statement's work stays.
+ */
+bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *first_params,
+		 enum statement_id second_id, const char *const *second_params, PGresult **first,
+		 PGresult **second);
+
 /* Starts and commits a transaction for requests of several statements. */
 bool db_begin(struct db *db);
 bool db_commit(struct db *db);

@@ -61,18 +61,22 @@ static struct json_object *field_error(const char *field, const char *message)
 static PGresult *message_read(struct request *request, struct db *db, const char *id, struct response *response);
 
 /*
- * Runs a tc_message_* statement and reads its (outcome, message id) row. On
- * success returns the message as message_read reads it (row 0: access,
- * then the columns of columns.h), with its status in `*status`; otherwise
- * fills the response and returns NULL.
+ * Runs a tc_message_* statement on message `id` and reads the message back
+ * in the same round trip and transaction (row 0: access, then the columns
+ * of columns.h). On success returns that result, with the outcome's status
+ * in `*status`; otherwise fills the response and returns NULL.
  */
-static PGresult *message_write(struct request *request, struct db *db, enum statement_id id,
-			       const char *const *params, struct response *response, int *status)
+static PGresult *message_write(struct request *request, struct db *db, enum statement_id statement,
+			       const char *const *params, const char *id, struct response *response,
+			       int *status)
 {
-	PGresult *result = handler_run(db, id, params, response), *message = NULL;
-	if (result == NULL)
+	const char *read_params[] = {CALLER_PARAMS(request), id};
+	PGresult *written, *message;
+	if (!db_run_pair(db, statement, params, STATEMENT_MESSAGE_GET, read_params, &written, &message)) {
+		db_failure_respond(db, response);
 		return NULL;
-	const char *name = PQgetvalue(result, 0, 0);
+	}
+	const char *name = PQgetvalue(written, 0, 0);
 	const struct outcome *outcome = NULL;
 	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
 		if (strcmp(name, outcomes[i].name) == 0)
@@ -83,11 +87,18 @@ static PGresult *message_write(struct request *request, struct db *db, enum stat
 		response_error(response, outcome->status, outcome->code, outcome->message,
 			       outcome->field ? field_error(outcome->field, outcome->message) : NULL);
 	} else {
-		message = message_read(request, db, PQgetvalue(result, 0, 1), response);
 		*status = outcome->status;
+		/* A replayed send answers with the message its key first made. */
+		if (strcmp(PQgetvalue(written, 0, 1), id) != 0) {
+			PQclear(message);
+			message = message_read(request, db, PQgetvalue(written, 0, 1), response);
+		}
+		PQclear(written);
+		return message;
 	}
-	PQclear(result);
-	return message;
+	PQclear(written);
+	PQclear(message);
+	return NULL;
 }
 
 /* The kinds of the fields an action's answer takes from the message. */
@@ -339,7 +350,7 @@ void messages_send(struct request *request, struct db *db, struct response *resp
 				v[SEND_REPLY_TO].text, v[SEND_ATTACHMENT_URL].text, v[SEND_ATTACHMENT_NAME].text,
 				v[SEND_ATTACHMENT_SIZE].text, request->idempotency_key};
 	int status = 0;
-	PGresult *message = message_write(request, db, STATEMENT_MESSAGE_SEND, params, response, &status);
+	PGresult *message = message_write(request, db, STATEMENT_MESSAGE_SEND, params, id, response, &status);
 	if (message != NULL)
 		handler_respond_row(message, 1, represent_message_detail, status, request, response);
 done:
@@ -369,7 +380,8 @@ static PGresult *message_edit(struct request *request, struct db *db, struct res
 		const char *params[] = {CALLER_PARAMS(request), request->path_id, fields.values[EDIT_TEXT].text,
 					rule_count > EDIT_EMERGENCY ? fields.values[EDIT_EMERGENCY].text : NULL};
 		int status;
-		message = message_write(request, db, STATEMENT_MESSAGE_EDIT, params, response, &status);
+		message = message_write(request, db, STATEMENT_MESSAGE_EDIT, params, request->path_id, response,
+					&status);
 	}
 	fields_free(&fields);
 	return message;
@@ -412,7 +424,7 @@ static PGresult *message_act(struct request *request, struct db *db, struct resp
 {
 	const char *params[] = {CALLER_PARAMS(request), request->path_id};
 	int status;
-	return message_write(request, db, id, params, response, &status);
+	return message_write(request, db, id, params, request->path_id, response, &status);
 }
 
 void messages_delete(struct request *request, struct db *db, struct response *response)

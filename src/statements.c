@@ -51,12 +51,15 @@
 	" AND (r.updated_at, r.id) < ($7::timestamptz, $8::text)"                                  \
 	" ORDER BY r.updated_at DESC, r.id DESC LIMIT $9::integer"
 
-/* The caller may read the history of chat `c`: an admin, or a participant
- * whose side of the room allows it (a chat without a room does). */
+/* Messages `m` of chats `c` with their rooms `h`, joined once per chat. */
+#define MESSAGES_JOINED "messages m JOIN chats c ON c.id = m.chat_id LEFT JOIN chat_rooms h ON h.chat_id = c.id"
+
+/* CALLER may read the history of chat `c` (room `h`): an admin, or a
+ * participant whose side of the room allows it (a chat without a room
+ * does). */
 #define HISTORY_VISIBLE(CALLER)                                                                   \
-	"($2 = 'admin' OR coalesce((SELECT CASE WHEN " CALLER " = c.therapist_id"                   \
-	" THEN h.therapist_can_see_history ELSE h.patient_can_see_history END"                      \
-	" FROM chat_rooms h WHERE h.chat_id = c.id), true))"
+	"($2 = 'admin' OR coalesce(CASE WHEN " CALLER " = c.therapist_id"                            \
+	" THEN h.therapist_can_see_history ELSE h.patient_can_see_history END, true))"
 
 /*
  * A page of messages: `WHERE` is the list's own condition on messages `m`
@@ -71,7 +74,7 @@
 #define MESSAGE_PAGE(WHERE, ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH, SHOWN, RECIPIENT)                \
 	"WITH page AS (SELECT " MESSAGE_LIST_COLUMNS ", m.\"timestamp\" AS sort_at, m.id AS sort_id,"  \
 	"  m.sender_id <> " RECIPIENT " AND m.read_status = 'sent' AS deliverable"                       \
-	"  FROM messages m JOIN chats c ON c.id = m.chat_id " WHERE                                      \
+	"  FROM " MESSAGES_JOINED " " WHERE                                                             \
 	"  AND (m.\"timestamp\", m.id) " AFTER " (" CURSOR_AT "::timestamptz, " CURSOR_ID "::text)"     \
 	"  ORDER BY m.\"timestamp\" " ORDER ", m.id " ORDER " LIMIT " FETCH "::integer),"                \
 	" shown AS (SELECT sort_id, deliverable FROM page"                                               \
@@ -113,8 +116,8 @@
 #define MESSAGES_UNREAD                                                                           \
 	"WHERE $3 IN (c.therapist_id, c.patient_id) AND ($2 = 'admin' OR $3 = $1)"                 \
 	" AND m.sender_id <> $3 AND NOT m.deleted AND m.read_status <> 'read'"                      \
-	" AND coalesce((SELECT CASE WHEN $3 = c.therapist_id THEN h.therapist_can_see_history"      \
-	"  ELSE h.patient_can_see_history END FROM chat_rooms h WHERE h.chat_id = c.id), true)"     \
+	" AND coalesce(CASE WHEN $3 = c.therapist_id THEN h.therapist_can_see_history"              \
+	"  ELSE h.patient_can_see_history END, true)"                                               \
 	" AND ($4::text IS NULL OR m.chat_id = $4)"
 
 const struct statement statements[STATEMENT__MAX] = {
@@ -201,8 +204,7 @@ const struct statement statements[STATEMENT__MAX] = {
 	 * columns; no row when it does not exist for the caller. */
 	[STATEMENT_MESSAGE_GET] = {"message_get",
 		"SELECT CASE WHEN m.sender_id = $1 OR " HISTORY_VISIBLE("$1") " THEN 'full' ELSE 'hidden' END, "
-		MESSAGE_COLUMNS " FROM messages m JOIN chats c ON c.id = m.chat_id"
-		" WHERE m.id = $3 AND " VISIBLE_TO_CALLER, 3},
+		MESSAGE_COLUMNS " FROM " MESSAGES_JOINED " WHERE m.id = $3 AND " VISIBLE_TO_CALLER, 3},
 
 	/* The edits of message $3, oldest first, after the cursor ($4
 	 * edited_at, $5 id); the sort keys follow the edit's columns. */
