@@ -26,6 +26,7 @@
 
 #include "auth.h"
 #include "base64url.h"
+#include "token_cache.h"
 #include "json_strict.h"
 #include "ids.h"
 
@@ -55,6 +56,7 @@ static const struct {
 };
 
 struct auth_keys {
+	struct token_cache verified;  /* tokens this worker has verified */
 	enum jwt_algorithm algorithm;
 	unsigned char *key;      /* HS256 secret or PEM public key bytes */
 	size_t key_length;
@@ -274,6 +276,7 @@ void auth_keys_free(struct auth_keys *keys)
 		for (size_t i = 0; i < keys->key_length; i++)
 			byte[i] = 0;
 	}
+	token_cache_clear(&keys->verified);
 	free(keys->key);
 	free(keys->issuer);
 	free(keys->audience);
@@ -407,11 +410,14 @@ static int64_t seconds_add(int64_t a, int64_t b)
 	return a + b;
 }
 
+/* Also gives the span of time, leeway included, in which these claims
+ * pass: from `*valid_from` (inclusive) to `*valid_until` (exclusive). */
 static bool claims_check_times(const struct auth_keys *keys, json_object *claims, time_t now,
-			       const char **why)
+			       int64_t *valid_from, int64_t *valid_until, const char **why)
 {
 	int64_t exp, nbf, iat;
 	int64_t latest = seconds_add((int64_t)now, keys->leeway_seconds);
+	*valid_from = INT64_MIN;
 
 	switch (claim_time(claims, "exp", &exp)) {
 	case CLAIM_ABSENT:
@@ -425,6 +431,7 @@ static bool claims_check_times(const struct auth_keys *keys, json_object *claims
 			*why = "expired";
 			return false;
 		}
+		*valid_until = seconds_add(exp, keys->leeway_seconds);
 		break;
 	}
 	switch (claim_time(claims, "nbf", &nbf)) {
@@ -438,6 +445,8 @@ static bool claims_check_times(const struct auth_keys *keys, json_object *claims
 			*why = "not yet valid";
 			return false;
 		}
+		if (seconds_add(nbf, -keys->leeway_seconds) > *valid_from)
+			*valid_from = seconds_add(nbf, -keys->leeway_seconds);
 		break;
 	}
 	switch (claim_time(claims, "iat", &iat)) {
@@ -451,6 +460,8 @@ static bool claims_check_times(const struct auth_keys *keys, json_object *claims
 			*why = "issued in the future";
 			return false;
 		}
+		if (seconds_add(iat, -keys->leeway_seconds) > *valid_from)
+			*valid_from = seconds_add(iat, -keys->leeway_seconds);
 		break;
 	}
 	return true;
@@ -578,7 +589,7 @@ static bool claims_role(json_object *claims, const char *id, enum role *role, co
  * Verification
  * ------------------------------------------------------------------------ */
 
-enum auth_result auth_verify_bearer(const struct auth_keys *keys, const char *authorization,
+enum auth_result auth_verify_bearer(struct auth_keys *keys, const char *authorization,
 				    time_t now, struct identity *identity, const char **reason)
 {
 	enum auth_result result;
@@ -593,6 +604,7 @@ enum auth_result auth_verify_bearer(const struct auth_keys *keys, const char *au
 	json_object *value;
 	jwt_t *jwt = NULL;
 	struct identity found;
+	int64_t valid_from = 0, valid_until = 0;
 
 	memset(&found, 0, sizeof(found));
 	result = bearer_extract(authorization, &start, &length, &why);
@@ -601,6 +613,11 @@ enum auth_result auth_verify_bearer(const struct auth_keys *keys, const char *au
 	result = AUTH_INVALID;
 	if (keys == NULL || identity == NULL) {
 		why = "verifier not configured";
+		goto done;
+	}
+	if (token_cache_lookup(&keys->verified, start, length, (int64_t)now, &found)) {
+		result = AUTH_OK;
+		why = "ok (verified before)";
 		goto done;
 	}
 
@@ -654,12 +671,13 @@ enum auth_result auth_verify_bearer(const struct auth_keys *keys, const char *au
 		goto done;
 	}
 
-	if (!claims_check_times(keys, claims, now, &why)
+	if (!claims_check_times(keys, claims, now, &valid_from, &valid_until, &why)
 	    || !claims_check_context(keys, claims, &why)
 	    || !claims_user_id(claims, found.id, &why)
 	    || !claims_role(claims, found.id, &found.role, &why))
 		goto done;
 
+	token_cache_store(&keys->verified, start, length, &found, valid_from, valid_until);
 	result = AUTH_OK;
 	why = "ok";
 done:

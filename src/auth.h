@@ -51,7 +51,7 @@ void auth_keys_free(struct auth_keys *keys);
  * rejection is never shown to the client; `reason` (may be NULL) receives a
  * short static phrase for the debug log that never contains the token itself.
  */
-enum auth_result auth_verify_bearer(const struct auth_keys *keys, const char *authorization,
+enum auth_result auth_verify_bearer(struct auth_keys *keys, const char *authorization,
 				    time_t now, struct identity *identity, const char **reason);
 
 #endif

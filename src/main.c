@@ -77,7 +77,7 @@ static void log_request(const struct request *request, const struct response *re
  * request is served, so none interrupts its reads and writes; one that
  * arrives then is delivered when the request is done, and ends the loop.
  */
-static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db, const struct auth_keys *keys,
+static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db, struct auth_keys *keys,
 		  const sigset_t *stop_set)
 {
 	sigprocmask(SIG_BLOCK, stop_set, NULL);

@@ -146,7 +146,7 @@ static void respond_unauthenticated(struct response *response, enum auth_result 
 	}
 }
 
-void router_dispatch(struct request *request, struct db *db, const struct auth_keys *keys, time_t now,
+void router_dispatch(struct request *request, struct db *db, struct auth_keys *keys, time_t now,
 		     struct response *response)
 {
 	const struct route *route = router_match(request->path, &request->path_id);

@@ -30,7 +30,7 @@ const char *const *router_route_names(size_t *count);
 const char *router_allow(const struct route *route);
 
 /* Routes, authenticates and handles `request`, filling `response`. */
-void router_dispatch(struct request *request, struct db *db, const struct auth_keys *keys, time_t now,
+void router_dispatch(struct request *request, struct db *db, struct auth_keys *keys, time_t now,
 		     struct response *response);
 
 #endif

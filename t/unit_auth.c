@@ -1208,3 +1208,92 @@ Test(keys, role_names)
 	cr_assert_str_eq(role_names[ROLE_PATIENT], "patient");
 	cr_assert_str_eq(role_names[ROLE_ADMIN], "admin");
 }
+
+/* ------------------------------------------------------------------------
+ * The cache of verified tokens: it spares the work, never a check
+ * ------------------------------------------------------------------------ */
+
+/* An HS256 token of these claims, which it frees. */
+static char *token_hs256_owned(char *claims)
+{
+	char *token = token_hs256(claims);
+	free(claims);
+	return token;
+}
+
+/* Verifies "Bearer <token>" with `keys` at `now`. */
+static enum auth_result verify_at(struct auth_keys *keys, const char *token, time_t now, struct identity *identity)
+{
+	char *authorization = text_format("Bearer %s", token);
+	const char *reason;
+	enum auth_result result = auth_verify_bearer(keys, authorization, now, identity, &reason);
+	free(authorization);
+	return result;
+}
+
+Test(cache, a_cached_token_still_expires)
+{
+	struct config config = config_hs256();
+	char error[512] = "";
+	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	struct identity identity;
+	char *token = token_hs256_owned(text_format("{\"user_id\": \"t_abc123\", \"exp\": %lld}", (long long)NOW + 60));
+	cr_assert_not_null(keys, "%s", error);
+	cr_assert_eq(verify_at(keys, token, NOW, &identity), AUTH_OK);
+	cr_assert_eq(verify_at(keys, token, NOW + 60, &identity), AUTH_OK, "within the leeway");
+	cr_expect_eq(verify_at(keys, token, NOW + 60 + 30, &identity), AUTH_INVALID,
+		     "expired once exp and the leeway have passed, verified before or not");
+	cr_expect_str_empty(identity.id);
+	free(token);
+	auth_keys_free(keys);
+}
+
+Test(cache, a_cached_token_is_not_valid_before_its_nbf)
+{
+	struct config config = config_hs256();
+	char error[512] = "";
+	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	struct identity identity;
+	char *token = token_hs256_owned(text_format("{\"user_id\": \"t_abc123\", \"exp\": %lld, \"nbf\": %lld}",
+						    (long long)NOW + 600, (long long)NOW + 10));
+	cr_assert_not_null(keys, "%s", error);
+	cr_assert_eq(verify_at(keys, token, NOW, &identity), AUTH_OK, "nbf within the leeway");
+	cr_expect_eq(verify_at(keys, token, NOW - 25, &identity), AUTH_INVALID,
+		     "earlier than nbf minus the leeway");
+	free(token);
+	auth_keys_free(keys);
+}
+
+Test(cache, a_token_differing_by_one_byte_is_verified_afresh)
+{
+	struct config config = config_hs256();
+	char error[512] = "";
+	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	struct identity identity;
+	char *token = token_hs256_owned(text_format("{\"user_id\": \"t_abc123\", \"exp\": %lld}", (long long)NOW + 60));
+	cr_assert_not_null(keys, "%s", error);
+	cr_assert_eq(verify_at(keys, token, NOW, &identity), AUTH_OK);
+	size_t length = strlen(token);
+	token[length - 2] = token[length - 2] == 'A' ? 'B' : 'A';
+	cr_expect_eq(verify_at(keys, token, NOW, &identity), AUTH_INVALID, "a tampered signature");
+	free(token);
+	auth_keys_free(keys);
+}
+
+Test(cache, each_set_of_keys_has_its_own)
+{
+	struct config config = config_hs256();
+	char error[512] = "";
+	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	struct config other = config_hs256();
+	other.jwt_secret = (char *)"another secret of at least thirty-two bytes";
+	struct auth_keys *other_keys = auth_keys_new(&other, error, sizeof error);
+	struct identity identity;
+	char *token = token_hs256_owned(text_format("{\"user_id\": \"t_abc123\", \"exp\": %lld}", (long long)NOW + 60));
+	cr_assert(keys != NULL && other_keys != NULL, "%s", error);
+	cr_assert_eq(verify_at(keys, token, NOW, &identity), AUTH_OK);
+	cr_expect_eq(verify_at(other_keys, token, NOW, &identity), AUTH_INVALID);
+	free(token);
+	auth_keys_free(keys);
+	auth_keys_free(other_keys);
+}
