@@ -173,8 +173,15 @@ struct json_object *json_strict_parse(const char *text, size_t length)
 	if (tokener == NULL)
 		return NULL;
 	struct json_object *parsed = json_tokener_parse_ex(tokener, text, (int)length);
-	if (json_tokener_get_error(tokener) != json_tokener_success ||
-	    json_tokener_get_parse_end(tokener) != length) {
+	bool complete = json_tokener_get_error(tokener) == json_tokener_success &&
+			json_tokener_get_parse_end(tokener) == length;
+	/* A number or literal alone waits for what follows it: the end of the
+	 * input, a NUL, tells it that nothing does. */
+	if (parsed == NULL && json_tokener_get_error(tokener) == json_tokener_continue) {
+		parsed = json_tokener_parse_ex(tokener, "", 1);
+		complete = json_tokener_get_error(tokener) == json_tokener_success;
+	}
+	if (!complete) {
 		json_object_put(parsed);
 		parsed = NULL;
 	}
