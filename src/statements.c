@@ -61,29 +61,35 @@
 	"($2 = 'admin' OR coalesce(CASE WHEN " CALLER " = c.therapist_id"                            \
 	" THEN h.therapist_can_see_history ELSE h.patient_can_see_history END, true))"
 
+/* The columns of a page of messages: the list columns, the sort keys, and
+ * whether the message may be delivered to RECIPIENT (NULL for nobody). */
+#define PAGE_COLUMNS(RECIPIENT)                                                                   \
+	MESSAGE_LIST_COLUMNS ", m.\"timestamp\" AS sort_at, m.id AS sort_id,"                         \
+	" m.sender_id <> " RECIPIENT " AND m.read_status = 'sent' AS deliverable"
+
+/* The keyset condition and order of a page: ORDER is ASC or DESC, AFTER the
+ * comparison (> or <) with the cursor (CURSOR_AT, CURSOR_ID: when there is
+ * none, a bound before or after every message), FETCH the SQL limit. */
+#define PAGE_ORDER(ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH)                                     \
+	" AND (m.\"timestamp\", m.id) " AFTER " (" CURSOR_AT "::timestamptz, " CURSOR_ID "::text)"   \
+	" ORDER BY m.\"timestamp\" " ORDER ", m.id " ORDER " LIMIT " FETCH "::integer"
+
 /*
- * A page of messages: `WHERE` is the list's own condition on messages `m`
- * of chats `c`; ORDER is ASC or DESC and AFTER the keyset comparison (> or
- * <) with the cursor ($CURSOR_AT, $CURSOR_ID: when there is none, a bound
- * before or after every message), $FETCH the SQL limit and $SHOWN the rows
- * the page shows. The messages shown to their recipient (RECIPIENT, NULL
- * for none) that are still "sent" become "delivered", skipping any that
- * another request holds. Columns: the list columns, the sort keys, then
- * whether this request delivered the message.
+ * A page of messages: PAGE selects PAGE_COLUMNS, ordered by ORDER and
+ * limited; SHOWN is how many of them the page shows. The messages shown
+ * whose `deliverable` holds and that are still "sent" become "delivered",
+ * skipping any another request holds. Columns: PAGE's, then whether this
+ * request delivered the message.
  */
-#define MESSAGE_PAGE(WHERE, ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH, SHOWN, RECIPIENT)                \
-	"WITH page AS (SELECT " MESSAGE_LIST_COLUMNS ", m.\"timestamp\" AS sort_at, m.id AS sort_id,"  \
-	"  m.sender_id <> " RECIPIENT " AND m.read_status = 'sent' AS deliverable"                       \
-	"  FROM " MESSAGES_JOINED " " WHERE                                                             \
-	"  AND (m.\"timestamp\", m.id) " AFTER " (" CURSOR_AT "::timestamptz, " CURSOR_ID "::text)"     \
-	"  ORDER BY m.\"timestamp\" " ORDER ", m.id " ORDER " LIMIT " FETCH "::integer),"                \
-	" shown AS (SELECT sort_id, deliverable FROM page"                                               \
-	"  ORDER BY sort_at " ORDER ", sort_id " ORDER " LIMIT " SHOWN "::integer),"                    \
-	" delivered AS (UPDATE messages d SET read_status = 'delivered' WHERE d.id IN ("                 \
-	"  SELECT l.id FROM messages l WHERE l.read_status = 'sent'"                                     \
-	"   AND l.id IN (SELECT sort_id FROM shown WHERE deliverable)"                                    \
-	"  FOR NO KEY UPDATE SKIP LOCKED) RETURNING d.id)"                                               \
-	" SELECT page.*, sort_id IN (SELECT id FROM delivered) FROM page"                                \
+#define MESSAGE_PAGE(PAGE, ORDER, SHOWN)                                                          \
+	"WITH page AS (" PAGE "),"                                                                   \
+	" shown AS (SELECT sort_id, deliverable FROM page"                                           \
+	"  ORDER BY sort_at " ORDER ", sort_id " ORDER " LIMIT " SHOWN "::integer),"                \
+	" delivered AS (UPDATE messages d SET read_status = 'delivered' WHERE d.id IN ("             \
+	"  SELECT l.id FROM messages l WHERE l.read_status = 'sent'"                                 \
+	"   AND l.id IN (SELECT sort_id FROM shown WHERE deliverable)"                                \
+	"  FOR NO KEY UPDATE SKIP LOCKED) RETURNING d.id)"                                           \
+	" SELECT page.*, sort_id IN (SELECT id FROM delivered) FROM page"                            \
 	" ORDER BY sort_at " ORDER ", sort_id " ORDER
 
 /* GET /api/messages/ filters, after the chat: sender_id $4, emergency $5,
@@ -104,21 +110,33 @@
 	" AND ($11::text IS NULL OR (to_tsvector('simple', m.text) @@ plainto_tsquery('simple', $11)" \
 	"  AND ($2 = 'admin' OR NOT m.deleted)))"
 
-/* One chat's messages ($3), the common case; or those of all the caller's
- * chats ($3 NULL). */
-#define MESSAGES_OF_CHAT "WHERE m.chat_id = $3 AND " VISIBLE_TO_CALLER MESSAGE_FILTERS
-#define MESSAGES_OF_CALLER "WHERE " VISIBLE_TO_CALLER MESSAGE_FILTERS
+/* Who a listing delivers to: its caller, unless an admin. */
 #define LISTING_RECIPIENT "CASE WHEN $2 = 'admin' THEN NULL ELSE $1 END"
+
+/* One chat's messages ($3), the common case: the chat and its room are
+ * read once, then its messages in index order. */
+#define PAGE_OF_CHAT(ORDER, AFTER)                                                                \
+	"SELECT " PAGE_COLUMNS(LISTING_RECIPIENT)                                                   \
+	" FROM chats c LEFT JOIN chat_rooms h ON h.chat_id = c.id"                                   \
+	" CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.chat_id = c.id" MESSAGE_FILTERS      \
+	PAGE_ORDER(ORDER, AFTER, "$12", "$13", "$14") ") m"                                          \
+	" WHERE c.id = $3 AND " VISIBLE_TO_CALLER
+
+/* The messages of all the caller's chats ($3 NULL). */
+#define PAGE_OF_CALLER(ORDER, AFTER)                                                              \
+	"SELECT " PAGE_COLUMNS(LISTING_RECIPIENT) " FROM " MESSAGES_JOINED                          \
+	" WHERE " VISIBLE_TO_CALLER MESSAGE_FILTERS PAGE_ORDER(ORDER, AFTER, "$12", "$13", "$14")
 
 /* get_unread_messages for user $3 (the caller, or anyone for an admin): in
  * their chats (chat_id $4 narrows), not from them, not deleted, not read,
  * within the history they may see. Only their own listing delivers. */
-#define MESSAGES_UNREAD                                                                           \
-	"WHERE $3 IN (c.therapist_id, c.patient_id) AND ($2 = 'admin' OR $3 = $1)"                 \
+#define PAGE_UNREAD                                                                               \
+	"SELECT " PAGE_COLUMNS("CASE WHEN $3 = $1 THEN $1 END") " FROM " MESSAGES_JOINED            \
+	" WHERE $3 IN (c.therapist_id, c.patient_id) AND ($2 = 'admin' OR $3 = $1)"                 \
 	" AND m.sender_id <> $3 AND NOT m.deleted AND m.read_status <> 'read'"                      \
 	" AND coalesce(CASE WHEN $3 = c.therapist_id THEN h.therapist_can_see_history"              \
 	"  ELSE h.patient_can_see_history END, true)"                                               \
-	" AND ($4::text IS NULL OR m.chat_id = $4)"
+	" AND ($4::text IS NULL OR m.chat_id = $4)" PAGE_ORDER("ASC", ">", "$5", "$6", "$7")
 
 const struct statement statements[STATEMENT__MAX] = {
 	[STATEMENT_HEALTH] = {"health", "SELECT 1", 0},
@@ -188,16 +206,13 @@ const struct statement statements[STATEMENT__MAX] = {
 	/* ------------------------------------------------------------ messages */
 
 	[STATEMENT_MESSAGE_LIST_OF_CHAT] = {"message_list_of_chat",
-		MESSAGE_PAGE(MESSAGES_OF_CHAT, "ASC", ">", "$12", "$13", "$14", "$15", LISTING_RECIPIENT), 15},
+		MESSAGE_PAGE(PAGE_OF_CHAT("ASC", ">"), "ASC", "$15"), 15},
 	[STATEMENT_MESSAGE_LIST_OF_CHAT_NEWEST_FIRST] = {"message_list_of_chat_newest_first",
-		MESSAGE_PAGE(MESSAGES_OF_CHAT, "DESC", "<", "$12", "$13", "$14", "$15", LISTING_RECIPIENT), 15},
-	[STATEMENT_MESSAGE_LIST] = {"message_list",
-		MESSAGE_PAGE(MESSAGES_OF_CALLER, "ASC", ">", "$12", "$13", "$14", "$15", LISTING_RECIPIENT), 15},
+		MESSAGE_PAGE(PAGE_OF_CHAT("DESC", "<"), "DESC", "$15"), 15},
+	[STATEMENT_MESSAGE_LIST] = {"message_list", MESSAGE_PAGE(PAGE_OF_CALLER("ASC", ">"), "ASC", "$15"), 15},
 	[STATEMENT_MESSAGE_LIST_NEWEST_FIRST] = {"message_list_newest_first",
-		MESSAGE_PAGE(MESSAGES_OF_CALLER, "DESC", "<", "$12", "$13", "$14", "$15", LISTING_RECIPIENT), 15},
-	[STATEMENT_MESSAGE_UNREAD] = {"message_unread",
-		MESSAGE_PAGE(MESSAGES_UNREAD, "ASC", ">", "$5", "$6", "$7", "$8", "CASE WHEN $3 = $1 THEN $1 END"),
-		8},
+		MESSAGE_PAGE(PAGE_OF_CALLER("DESC", "<"), "DESC", "$15"), 15},
+	[STATEMENT_MESSAGE_UNREAD] = {"message_unread", MESSAGE_PAGE(PAGE_UNREAD, "ASC", "$8"), 8},
 
 	/* The message $3 as the caller may see it: 'full' or 'hidden' (a
 	 * participant barred from the history reads only their own), then its
