@@ -8,7 +8,7 @@
 
 #include "buf.h"
 
-static void buf_reserve(struct buf *buf, size_t extra)
+void buf_reserve(struct buf *buf, size_t extra)
 {
 	size_t needed = buf->length + extra + 1;
 	if (needed <= buf->capacity)
@@ -21,24 +21,6 @@ static void buf_reserve(struct buf *buf, size_t extra)
 		abort();
 	buf->data = data;
 	buf->capacity = capacity;
-}
-
-void buf_append(struct buf *buf, const char *data, size_t length)
-{
-	buf_reserve(buf, length);
-	memcpy(buf->data + buf->length, data, length);
-	buf->length += length;
-	buf->data[buf->length] = '\0';
-}
-
-void buf_append_str(struct buf *buf, const char *text)
-{
-	buf_append(buf, text, strlen(text));
-}
-
-void buf_append_char(struct buf *buf, char c)
-{
-	buf_append(buf, &c, 1);
 }
 
 void buf_printf(struct buf *buf, const char *format, ...)

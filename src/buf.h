@@ -7,6 +7,7 @@
 #define TCCHAT_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *data;     /* NUL-terminated when non-NULL */
@@ -14,9 +15,32 @@ struct buf {
 	size_t capacity;
 };
 
-void buf_append(struct buf *buf, const char *data, size_t length);
-void buf_append_str(struct buf *buf, const char *text);
-void buf_append_char(struct buf *buf, char c);
+/* Makes room for `extra` more bytes and the NUL (the slow path of the
+ * appends below, which the JSON writers call once per value). */
+void buf_reserve(struct buf *buf, size_t extra);
+
+static inline void buf_append(struct buf *buf, const char *data, size_t length)
+{
+	if (buf->length + length + 1 > buf->capacity)
+		buf_reserve(buf, length);
+	memcpy(buf->data + buf->length, data, length);
+	buf->length += length;
+	buf->data[buf->length] = '\0';
+}
+
+static inline void buf_append_str(struct buf *buf, const char *text)
+{
+	buf_append(buf, text, strlen(text));
+}
+
+static inline void buf_append_char(struct buf *buf, char c)
+{
+	if (buf->length + 2 > buf->capacity)
+		buf_reserve(buf, 1);
+	buf->data[buf->length++] = c;
+	buf->data[buf->length] = '\0';
+}
+
 void buf_printf(struct buf *buf, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* Hands the contents to the caller (never NULL) and empties the buffer. */

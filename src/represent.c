@@ -38,30 +38,41 @@ static void object_key(struct object *object, const char *name)
 
 /* ---------------------------------------------------------------- values */
 
+/* The bytes a JSON string must escape: the control characters, '"' and
+ * '\\'. Text runs between them are copied whole. */
+static const bool must_escape[256] = {
+	[0x00] = true, [0x01] = true, [0x02] = true, [0x03] = true, [0x04] = true, [0x05] = true,
+	[0x06] = true, [0x07] = true, [0x08] = true, [0x09] = true, [0x0a] = true, [0x0b] = true,
+	[0x0c] = true, [0x0d] = true, [0x0e] = true, [0x0f] = true, [0x10] = true, [0x11] = true,
+	[0x12] = true, [0x13] = true, [0x14] = true, [0x15] = true, [0x16] = true, [0x17] = true,
+	[0x18] = true, [0x19] = true, [0x1a] = true, [0x1b] = true, [0x1c] = true, [0x1d] = true,
+	[0x1e] = true, [0x1f] = true, ['"'] = true, ['\\'] = true,
+};
+
 /* Appends `text` with what JSON strings must escape escaped. */
 static void append_escaped(struct buf *out, const char *text)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *run = text;
-	for (const char *p = text; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c >= 0x20 && c != '"' && c != '\\')
+	const unsigned char *p = (const unsigned char *)text, *run = p;
+	for (;; p++) {
+		if (!must_escape[*p])
 			continue;
-		buf_append(out, run, (size_t)(p - run));
+		buf_append(out, (const char *)run, (size_t)(p - run));
+		if (*p == '\0')
+			return;
 		run = p + 1;
-		switch (c) {
-		case '"': buf_append_str(out, "\\\""); break;
-		case '\\': buf_append_str(out, "\\\\"); break;
-		case '\n': buf_append_str(out, "\\n"); break;
-		case '\r': buf_append_str(out, "\\r"); break;
-		case '\t': buf_append_str(out, "\\t"); break;
+		switch (*p) {
+		case '"': buf_append(out, "\\\"", 2); break;
+		case '\\': buf_append(out, "\\\\", 2); break;
+		case '\n': buf_append(out, "\\n", 2); break;
+		case '\r': buf_append(out, "\\r", 2); break;
+		case '\t': buf_append(out, "\\t", 2); break;
 		default: {
-			char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			char escaped[] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
 			buf_append(out, escaped, sizeof escaped);
 		}
 		}
 	}
-	buf_append(out, run, strlen(run));
 }
 
 void represent_string(struct buf *out, const char *text)
@@ -97,6 +108,24 @@ void represent_time(struct buf *out, const char *text)
 	buf_append_char(out, '"');
 	buf_append_str(out, stamp);
 	buf_append_char(out, '"');
+}
+
+/* Writes `value` in decimal into `out` (room for any long). */
+static void format_long(char out[24], long value)
+{
+	char digits[24];
+	size_t count = 0;
+	unsigned long magnitude = value < 0 ? 0UL - (unsigned long)value : (unsigned long)value;
+	do {
+		digits[count++] = (char)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude > 0);
+	size_t used = 0;
+	if (value < 0)
+		out[used++] = '-';
+	while (count > 0)
+		out[used++] = digits[--count];
+	out[used] = '\0';
 }
 
 static const char *column(const PGresult *result, int row, int index)
@@ -154,7 +183,7 @@ void represent_chat(struct buf *out, const PGresult *result, int row, int first,
 			     : is_patient ? CHAT(CHAT_PATIENT_UNREAD_COUNT) : "0";
 	bool emergency = CHAT(CHAT_HAS_UNREAD_EMERGENCY) && CHAT(CHAT_HAS_UNREAD_EMERGENCY)[0] == 't';
 	char priority[24];
-	snprintf(priority, sizeof priority, "%ld", (emergency ? 1000L : 0L) + strtol(unread, NULL, 10));
+	format_long(priority, (emergency ? 1000L : 0L) + strtol(unread, NULL, 10));
 
 	struct object chat = object_begin(out);
 	field_string(&chat, "id", CHAT(CHAT_ID));

@@ -1,0 +1,84 @@
+/*
+ * Unit tests: the JSON values the representations write (src/represent.c):
+ * strings escaped as JSON requires, timestamps in RFC 3339 with
+ * microseconds. Each output is also parsed back with json-c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "represent.h"
+
+static char *string_of(const char *text)
+{
+	struct buf out = {0};
+	represent_string(&out, text);
+	return buf_take(&out);
+}
+
+static char *time_of(const char *text)
+{
+	struct buf out = {0};
+	represent_time(&out, text);
+	return buf_take(&out);
+}
+
+Test(represent_string, escapes_what_json_requires_and_nothing_else)
+{
+	static const struct {
+		const char *text, *json;
+	} cases[] = {
+		{"plain", "\"plain\""},
+		{"", "\"\""},
+		{"say \"hi\"", "\"say \\\"hi\\\"\""},
+		{"back\\slash", "\"back\\\\slash\""},
+		{"line\nbreak\r\ttab", "\"line\\nbreak\\r\\ttab\""},
+		{"\x01\x1f", "\"\\u0001\\u001f\""},
+		{"Zoë 日本 /", "\"Zoë 日本 /\""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *json = string_of(cases[i].text);
+		cr_expect_str_eq(json, cases[i].json);
+		struct json_object *parsed = json_tokener_parse(json);
+		cr_expect_str_eq(json_object_get_string(parsed), cases[i].text, "round trip of %s", json);
+		json_object_put(parsed);
+		free(json);
+	}
+}
+
+Test(represent_string, null_is_json_null)
+{
+	char *json = string_of(NULL);
+	cr_expect_str_eq(json, "null");
+	free(json);
+}
+
+Test(represent_time, postgresql_utc_text_becomes_rfc3339_with_microseconds)
+{
+	static const struct {
+		const char *text, *json;
+	} cases[] = {
+		{"2026-11-26 04:12:56.123456+00", "\"2026-11-26T04:12:56.123456Z\""},
+		{"2026-11-26 04:12:56.1234+00", "\"2026-11-26T04:12:56.123400Z\""},
+		{"2026-11-26 04:12:56.1+00", "\"2026-11-26T04:12:56.100000Z\""},
+		{"2026-11-26 04:12:56+00", "\"2026-11-26T04:12:56.000000Z\""},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *json = time_of(cases[i].text);
+		cr_expect_str_eq(json, cases[i].json, "%s", cases[i].text);
+		free(json);
+	}
+}
+
+Test(represent_time, null_is_null_and_an_unknown_form_is_kept_as_a_string)
+{
+	char *json = time_of(NULL);
+	cr_expect_str_eq(json, "null");
+	free(json);
+	json = time_of("infinity");
+	cr_expect_str_eq(json, "\"infinity\"");
+	free(json);
+}
