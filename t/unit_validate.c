@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "json_strict.h"
 #include "validate.h"
 
 #define REQUIRED_MESSAGE "This field is required."
@@ -1057,4 +1058,17 @@ Test(fields_free, is_safe_on_null_and_on_fields_that_own_nothing)
 	memset(&fields, 0, sizeof(fields));
 	fields_free(&fields);
 	fields_free(NULL);
+}
+
+/* A number or literal standing alone is valid JSON, and parses (the fuzzer
+ * found json_strict_parse refusing what json_strict_valid accepts). */
+Test(json_strict, a_lone_number_or_literal_parses_as_it_validates)
+{
+	static const char *const texts[] = {"1", "-0.5", "1e400", "true", "false", "\"x\""};
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		cr_expect(json_strict_valid(texts[i], strlen(texts[i]), JSON_DEPTH_MAX), "%s", texts[i]);
+		struct json_object *parsed = json_strict_parse(texts[i], strlen(texts[i]));
+		cr_expect_not_null(parsed, "%s did not parse", texts[i]);
+		json_object_put(parsed);
+	}
 }
