@@ -3,7 +3,8 @@
  * editing with history, soft deletion and read marks. Every write is one
  * call of a tc_message_* function of sql/, which keeps the chat's unread
  * counts and preview true in the same transaction and answers an outcome
- * word that the table below turns into the API's status.
+ * word that the table below turns into the API's status; the message is
+ * read back in the same round trip, as GET shows it.
  */
 #include <stdio.h>
 #include <stdlib.h>
