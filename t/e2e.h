@@ -25,6 +25,14 @@
 void e2e_setup(void);
 void e2e_teardown(void);
 
+/* A request on an object or one of its actions (the visibility tests of
+ * each resource list them all). */
+struct e2e_call {
+	const char *method;
+	const char *action;   /* NULL: the object itself */
+	const char *body;
+};
+
 /* Notes the texts a request carries, for e2e_logs_check (t/e2e_logs.c). */
 void e2e_watch_texts(const char *path, const char *body, size_t length);
 

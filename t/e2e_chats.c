@@ -439,13 +439,7 @@ Test(chats, detail_of_a_chat_that_does_not_exist_is_404)
 
 /* ================================================== visibility (section 2) */
 
-struct chat_call {
-	const char *method;
-	const char *action;   /* NULL: the chat itself */
-	const char *body;
-};
-
-static const struct chat_call every_chat_call[] = {
+static const struct e2e_call every_chat_call[] = {
 	{"GET", NULL, NULL},
 	{"PUT", NULL, "{\"status\": \"archived\"}"},
 	{"PATCH", NULL, "{\"status\": \"archived\"}"},
@@ -458,7 +452,7 @@ static const struct chat_call every_chat_call[] = {
 static void expect_chat_invisible_to(const struct e2e_pair *pair, const char *token)
 {
 	for (size_t i = 0; i < sizeof every_chat_call / sizeof every_chat_call[0]; i++) {
-		const struct chat_call *call = &every_chat_call[i];
+		const struct e2e_call *call = &every_chat_call[i];
 		const char *path = call->action ? action_path(pair->chat_id, call->action)
 						: chat_path(pair->chat_id);
 		struct e2e_reply *reply = e2e_request(call->method, path, token, call->body, NULL);

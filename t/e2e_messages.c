@@ -1066,13 +1066,7 @@ Test(messages, a_message_that_does_not_exist_is_404)
 
 /* ===================================================== visibility rule */
 
-struct message_call {
-	const char *method;
-	const char *action;   /* NULL: the message itself */
-	const char *body;
-};
-
-static const struct message_call every_message_call[] = {
+static const struct e2e_call every_message_call[] = {
 	{"GET", NULL, NULL},
 	{"PUT", NULL, "{\"text\": \"hijacked\"}"},
 	{"PATCH", NULL, "{\"emergency\": true}"},
@@ -1091,7 +1085,7 @@ Test(messages, a_stranger_gets_404_on_every_message_endpoint)
 	const char *strangers[] = {e2e_token(e2e_new_therapist()), e2e_token(e2e_new_patient())};
 	for (size_t s = 0; s < 2; s++) {
 		for (size_t i = 0; i < sizeof every_message_call / sizeof every_message_call[0]; i++) {
-			const struct message_call *call = &every_message_call[i];
+			const struct e2e_call *call = &every_message_call[i];
 			const char *path = call->action ? message_action(id, call->action)
 							: message_path(id);
 			struct e2e_reply *reply = e2e_request(call->method, path, strangers[s], call->body,

@@ -127,13 +127,7 @@ Test(rooms, detail_of_a_room_that_does_not_exist_is_404)
 
 /* ===================================================== visibility */
 
-struct room_call {
-	const char *method;
-	const char *action;
-	const char *body;
-};
-
-static const struct room_call every_room_call[] = {
+static const struct e2e_call every_room_call[] = {
 	{"GET", NULL, NULL},
 	{"PUT", NULL, "{\"room_type\": \"therapy\"}"},
 	{"PATCH", NULL, "{\"description\": \"x\"}"},
@@ -146,7 +140,7 @@ static const struct room_call every_room_call[] = {
 static void expect_room_invisible_to(const struct e2e_pair *pair, const char *token)
 {
 	for (size_t i = 0; i < sizeof every_room_call / sizeof every_room_call[0]; i++) {
-		const struct room_call *call = &every_room_call[i];
+		const struct e2e_call *call = &every_room_call[i];
 		const char *path = call->action ? room_action(pair->room_id, call->action)
 						: room_path(pair->room_id);
 		struct e2e_reply *reply = e2e_request(call->method, path, token, call->body, NULL);
@@ -444,7 +438,7 @@ Test(rooms, the_patient_may_not_change_the_room)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
 	for (size_t i = 1; i < sizeof every_room_call / sizeof every_room_call[0]; i++) {
-		const struct room_call *call = &every_room_call[i];
+		const struct e2e_call *call = &every_room_call[i];
 		const char *path = call->action ? room_action(pair.room_id, call->action)
 						: room_path(pair.room_id);
 		struct e2e_reply *reply = e2e_request(call->method, path, pair.patient_token, call->body,
