@@ -16,6 +16,7 @@ struct db {
 	const struct config *config;
 	PGconn *connection;       /* NULL until connected, and after a broken connection */
 	enum db_failure failure;  /* of the last call */
+	bool down;                /* the last attempt to connect failed (logged once an outage) */
 };
 
 /* SQLSTATE prefixes (a class of two characters, or a whole code) and the
@@ -104,7 +105,10 @@ bool db_ready(struct db *db)
 	const char *values[] = {timeout, "tcchat", db->config->database_url, NULL};
 	db->connection = PQconnectdbParams(keywords, values, 1);
 	if (PQstatus(db->connection) != CONNECTION_OK) {
-		log_warn("db: cannot connect to the database");
+		/* Once per outage: every request tries again, and would log it. */
+		if (!db->down)
+			log_warn("db: cannot connect to the database; requests answer 503 until it is back");
+		db->down = true;
 		metrics_record_db_error();
 		goto failed;
 	}
@@ -121,6 +125,7 @@ bool db_ready(struct db *db)
 	if (!db_exec_command(db, setting) || !db_prepare_all(db))
 		goto failed;
 	log_info("db: connected, %d statements prepared", STATEMENT__MAX);
+	db->down = false;
 	return true;
 failed:
 	db_disconnect(db);
