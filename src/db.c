@@ -235,29 +235,6 @@ bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *f
 	return false;
 }
 
-static bool db_transaction_command(struct db *db, const char *sql)
-{
-	db->failure = DB_FAILURE_NONE;
-	if (!db_ready(db))
-		return false;
-	PGresult *result = PQexec(db->connection, sql);
-	bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-	if (!ok)
-		db_record_failure(db, sql, result);
-	PQclear(result);
-	return ok;
-}
-
-bool db_begin(struct db *db)
-{
-	return db_transaction_command(db, "BEGIN");
-}
-
-bool db_commit(struct db *db)
-{
-	return db_transaction_command(db, "COMMIT");
-}
-
 void db_end_request(struct db *db)
 {
 	if (db->connection == NULL)
@@ -269,11 +246,6 @@ void db_end_request(struct db *db)
 	} else if (status != PQTRANS_IDLE) {
 		db_disconnect(db);
 	}
-}
-
-enum db_failure db_last_failure(const struct db *db)
-{
-	return db->failure;
 }
 
 void db_failure_respond(const struct db *db, struct response *response)
@@ -293,11 +265,4 @@ void db_failure_respond(const struct db *db, struct response *response)
 		response_internal(response);
 		break;
 	}
-}
-
-const char *db_value(const PGresult *result, int row, int column)
-{
-	if (PQgetisnull(result, row, column))
-		return NULL;
-	return PQgetvalue(result, row, column);
 }

@@ -52,20 +52,11 @@ bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *f
 		 enum statement_id second_id, const char *const *second_params, PGresult **first,
 		 PGresult **second);
 
-/* Starts and commits a transaction for requests of several statements. */
-bool db_begin(struct db *db);
-bool db_commit(struct db *db);
-
 /* Rolls back whatever a request left open; called after every request. */
 void db_end_request(struct db *db);
-
-enum db_failure db_last_failure(const struct db *db);
 
 /* Fills `response` with the API error for the last failure (503, 409, 400
  * or 500), never with database text. */
 void db_failure_respond(const struct db *db, struct response *response);
-
-/* The text of row `row`, column `column` of `result`, or NULL for SQL NULL. */
-const char *db_value(const PGresult *result, int row, int column);
 
 #endif
