@@ -184,7 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	int mode = data[0] & 3;
-	const struct auth_keys *keys = (data[0] & 4) ? keys_claims : keys_plain;
+	struct auth_keys *keys = (data[0] & 4) ? keys_claims : keys_plain;
 	char *authorization = mode == 0 ? fuzz_copy(data + 1, size - 1) : token_build(data + 1, size - 1, mode);
 
 	struct identity identity;
