@@ -26,14 +26,16 @@ static void object_end(struct object *object)
 	buf_append_char(object->out, '}');
 }
 
-static void object_key(struct object *object, const char *name)
+/* A key as written, quoted and with its colon, and its length: the keys
+ * are literals, so they cost no work per row. */
+#define KEY(name) "\"" name "\":", sizeof("\"" name "\":") - 1
+
+static void object_key(struct object *object, const char *key, size_t length)
 {
 	if (object->started)
 		buf_append_char(object->out, ',');
 	object->started = true;
-	buf_append_char(object->out, '"');
-	buf_append_str(object->out, name);
-	buf_append_str(object->out, "\":");
+	buf_append(object->out, key, length);
 }
 
 /* ---------------------------------------------------------------- values */
@@ -133,36 +135,37 @@ static const char *column(const PGresult *result, int row, int index)
 	return PQgetisnull(result, row, index) ? NULL : PQgetvalue(result, row, index);
 }
 
-static void field_string(struct object *object, const char *name, const char *text)
+static void field_string(struct object *object, const char *key, size_t length, const char *text)
 {
-	object_key(object, name);
+	object_key(object, key, length);
 	represent_string(object->out, text);
 }
 
-static void field_time(struct object *object, const char *name, const char *text)
+static void field_time(struct object *object, const char *key, size_t length, const char *text)
 {
-	object_key(object, name);
+	object_key(object, key, length);
 	represent_time(object->out, text);
 }
 
 /* A boolean column ("t"/"f"), or null. */
-static void field_boolean(struct object *object, const char *name, const char *text)
+static void field_boolean(struct object *object, const char *key, size_t length, const char *text)
 {
-	object_key(object, name);
+	object_key(object, key, length);
 	buf_append_str(object->out, text == NULL ? "null" : text[0] == 't' ? "true" : "false");
 }
 
 /* An integer column, or null; also any text that is JSON already. */
-static void field_raw(struct object *object, const char *name, const char *text)
+static void field_raw(struct object *object, const char *key, size_t length, const char *text)
 {
-	object_key(object, name);
+	object_key(object, key, length);
 	buf_append_str(object->out, text ? text : "null");
 }
 
 /* "first last", as the original service joins them. */
-static void field_full_name(struct object *object, const char *name, const char *first, const char *last)
+static void field_full_name(struct object *object, const char *key, size_t length, const char *first,
+			    const char *last)
 {
-	object_key(object, name);
+	object_key(object, key, length);
 	buf_append_char(object->out, '"');
 	append_escaped(object->out, first ? first : "");
 	buf_append_char(object->out, ' ');
@@ -186,39 +189,39 @@ void represent_chat(struct buf *out, const PGresult *result, int row, int first,
 	format_long(priority, (emergency ? 1000L : 0L) + strtol(unread, NULL, 10));
 
 	struct object chat = object_begin(out);
-	field_string(&chat, "id", CHAT(CHAT_ID));
-	field_string(&chat, "therapist_id", therapist);
-	field_string(&chat, "therapist_first_name", CHAT(CHAT_THERAPIST_FIRST_NAME));
-	field_string(&chat, "therapist_last_name", CHAT(CHAT_THERAPIST_LAST_NAME));
-	field_string(&chat, "patient_id", patient);
-	field_string(&chat, "patient_first_name", CHAT(CHAT_PATIENT_FIRST_NAME));
-	field_string(&chat, "patient_last_name", CHAT(CHAT_PATIENT_LAST_NAME));
-	field_string(&chat, "status", CHAT(CHAT_STATUS));
-	field_string(&chat, "last_message_text", CHAT(CHAT_LAST_MESSAGE_TEXT));
-	field_time(&chat, "last_message_timestamp", CHAT(CHAT_LAST_MESSAGE_TIMESTAMP));
-	field_string(&chat, "last_message_sender_id", CHAT(CHAT_LAST_MESSAGE_SENDER_ID));
-	field_raw(&chat, "therapist_unread_count", CHAT(CHAT_THERAPIST_UNREAD_COUNT));
-	field_raw(&chat, "patient_unread_count", CHAT(CHAT_PATIENT_UNREAD_COUNT));
-	field_time(&chat, "updated_at", CHAT(CHAT_UPDATED_AT));
-	field_full_name(&chat, "therapist_full_name", CHAT(CHAT_THERAPIST_FIRST_NAME), CHAT(CHAT_THERAPIST_LAST_NAME));
-	field_full_name(&chat, "patient_full_name", CHAT(CHAT_PATIENT_FIRST_NAME), CHAT(CHAT_PATIENT_LAST_NAME));
-	field_raw(&chat, "unread_count", unread);
-	field_raw(&chat, "has_unread_emergency", emergency ? "true" : "false");
-	field_raw(&chat, "priority_score", priority);
+	field_string(&chat, KEY("id"), CHAT(CHAT_ID));
+	field_string(&chat, KEY("therapist_id"), therapist);
+	field_string(&chat, KEY("therapist_first_name"), CHAT(CHAT_THERAPIST_FIRST_NAME));
+	field_string(&chat, KEY("therapist_last_name"), CHAT(CHAT_THERAPIST_LAST_NAME));
+	field_string(&chat, KEY("patient_id"), patient);
+	field_string(&chat, KEY("patient_first_name"), CHAT(CHAT_PATIENT_FIRST_NAME));
+	field_string(&chat, KEY("patient_last_name"), CHAT(CHAT_PATIENT_LAST_NAME));
+	field_string(&chat, KEY("status"), CHAT(CHAT_STATUS));
+	field_string(&chat, KEY("last_message_text"), CHAT(CHAT_LAST_MESSAGE_TEXT));
+	field_time(&chat, KEY("last_message_timestamp"), CHAT(CHAT_LAST_MESSAGE_TIMESTAMP));
+	field_string(&chat, KEY("last_message_sender_id"), CHAT(CHAT_LAST_MESSAGE_SENDER_ID));
+	field_raw(&chat, KEY("therapist_unread_count"), CHAT(CHAT_THERAPIST_UNREAD_COUNT));
+	field_raw(&chat, KEY("patient_unread_count"), CHAT(CHAT_PATIENT_UNREAD_COUNT));
+	field_time(&chat, KEY("updated_at"), CHAT(CHAT_UPDATED_AT));
+	field_full_name(&chat, KEY("therapist_full_name"), CHAT(CHAT_THERAPIST_FIRST_NAME), CHAT(CHAT_THERAPIST_LAST_NAME));
+	field_full_name(&chat, KEY("patient_full_name"), CHAT(CHAT_PATIENT_FIRST_NAME), CHAT(CHAT_PATIENT_LAST_NAME));
+	field_raw(&chat, KEY("unread_count"), unread);
+	field_raw(&chat, KEY("has_unread_emergency"), emergency ? "true" : "false");
+	field_raw(&chat, KEY("priority_score"), priority);
 	if (detail) {
-		field_boolean(&chat, "therapist_notifications", CHAT(CHAT_THERAPIST_NOTIFICATIONS));
-		field_boolean(&chat, "patient_notifications", CHAT(CHAT_PATIENT_NOTIFICATIONS));
-		field_time(&chat, "created_at", CHAT(CHAT_CREATED_AT));
-		object_key(&chat, "other_participant");
+		field_boolean(&chat, KEY("therapist_notifications"), CHAT(CHAT_THERAPIST_NOTIFICATIONS));
+		field_boolean(&chat, KEY("patient_notifications"), CHAT(CHAT_PATIENT_NOTIFICATIONS));
+		field_time(&chat, KEY("created_at"), CHAT(CHAT_CREATED_AT));
+		object_key(&chat, KEY("other_participant"));
 		if (!is_therapist && !is_patient) {
 			buf_append_str(out, "null");
 		} else {
 			int other = is_therapist ? CHAT_PATIENT_ID : CHAT_THERAPIST_ID;
 			struct object participant = object_begin(out);
-			field_string(&participant, "id", CHAT(other));
-			field_string(&participant, "first_name", CHAT(other + 1));
-			field_string(&participant, "last_name", CHAT(other + 2));
-			field_full_name(&participant, "full_name", CHAT(other + 1), CHAT(other + 2));
+			field_string(&participant, KEY("id"), CHAT(other));
+			field_string(&participant, KEY("first_name"), CHAT(other + 1));
+			field_string(&participant, KEY("last_name"), CHAT(other + 2));
+			field_full_name(&participant, KEY("full_name"), CHAT(other + 1), CHAT(other + 2));
 			object_end(&participant);
 		}
 	}
@@ -233,22 +236,22 @@ void represent_room(struct buf *out, const PGresult *result, int row, int first,
 {
 #define ROOM(index) column(result, row, first + (index))
 	struct object room = object_begin(out);
-	field_string(&room, "id", ROOM(ROOM_ID));
-	field_string(&room, "chat_id", ROOM(ROOM_CHAT_ID));
-	field_string(&room, "room_type", ROOM(ROOM_ROOM_TYPE));
-	field_boolean(&room, "is_active", ROOM(ROOM_IS_ACTIVE));
-	field_boolean(&room, "is_archived", ROOM(ROOM_IS_ARCHIVED));
-	field_time(&room, "updated_at", ROOM(ROOM_UPDATED_AT));
+	field_string(&room, KEY("id"), ROOM(ROOM_ID));
+	field_string(&room, KEY("chat_id"), ROOM(ROOM_CHAT_ID));
+	field_string(&room, KEY("room_type"), ROOM(ROOM_ROOM_TYPE));
+	field_boolean(&room, KEY("is_active"), ROOM(ROOM_IS_ACTIVE));
+	field_boolean(&room, KEY("is_archived"), ROOM(ROOM_IS_ARCHIVED));
+	field_time(&room, KEY("updated_at"), ROOM(ROOM_UPDATED_AT));
 	if (detail) {
-		object_key(&room, "chat");
+		object_key(&room, KEY("chat"));
 		represent_chat(out, result, row, first + ROOM__COLUMNS, caller, true);
-		field_boolean(&room, "therapist_can_send", ROOM(ROOM_THERAPIST_CAN_SEND));
-		field_boolean(&room, "patient_can_send", ROOM(ROOM_PATIENT_CAN_SEND));
-		field_boolean(&room, "therapist_can_see_history", ROOM(ROOM_THERAPIST_CAN_SEE_HISTORY));
-		field_boolean(&room, "patient_can_see_history", ROOM(ROOM_PATIENT_CAN_SEE_HISTORY));
-		field_string(&room, "description", ROOM(ROOM_DESCRIPTION));
-		field_raw(&room, "tags", ROOM(ROOM_TAGS));
-		field_time(&room, "created_at", ROOM(ROOM_CREATED_AT));
+		field_boolean(&room, KEY("therapist_can_send"), ROOM(ROOM_THERAPIST_CAN_SEND));
+		field_boolean(&room, KEY("patient_can_send"), ROOM(ROOM_PATIENT_CAN_SEND));
+		field_boolean(&room, KEY("therapist_can_see_history"), ROOM(ROOM_THERAPIST_CAN_SEE_HISTORY));
+		field_boolean(&room, KEY("patient_can_see_history"), ROOM(ROOM_PATIENT_CAN_SEE_HISTORY));
+		field_string(&room, KEY("description"), ROOM(ROOM_DESCRIPTION));
+		field_raw(&room, KEY("tags"), ROOM(ROOM_TAGS));
+		field_time(&room, KEY("created_at"), ROOM(ROOM_CREATED_AT));
 	}
 	object_end(&room);
 #undef ROOM
@@ -264,28 +267,28 @@ void represent_message(struct buf *out, const PGresult *result, int row, int fir
 	/* A deleted message's text is kept for admins alone. */
 	bool hide_text = deleted && caller->role != ROLE_ADMIN;
 	struct object message = object_begin(out);
-	field_string(&message, "id", MESSAGE(MESSAGE_ID));
-	field_string(&message, "chat_id", MESSAGE(MESSAGE_CHAT_ID));
-	field_string(&message, "sender_id", MESSAGE(MESSAGE_SENDER_ID));
-	field_string(&message, "text", hide_text ? NULL : MESSAGE(MESSAGE_TEXT));
-	field_boolean(&message, "emergency", MESSAGE(MESSAGE_EMERGENCY));
-	field_string(&message, "message_type", MESSAGE(MESSAGE_TYPE));
-	field_string(&message, "read_status", delivered ? "delivered" : MESSAGE(MESSAGE_READ_STATUS));
-	field_string(&message, "reply_to", MESSAGE(MESSAGE_REPLY_TO));
-	field_boolean(&message, "edited", MESSAGE(MESSAGE_EDITED));
-	field_boolean(&message, "deleted", MESSAGE(MESSAGE_DELETED));
-	field_time(&message, "timestamp", MESSAGE(MESSAGE_TIMESTAMP));
-	field_string(&message, "sender_name", MESSAGE(MESSAGE_SENDER_NAME));
+	field_string(&message, KEY("id"), MESSAGE(MESSAGE_ID));
+	field_string(&message, KEY("chat_id"), MESSAGE(MESSAGE_CHAT_ID));
+	field_string(&message, KEY("sender_id"), MESSAGE(MESSAGE_SENDER_ID));
+	field_string(&message, KEY("text"), hide_text ? NULL : MESSAGE(MESSAGE_TEXT));
+	field_boolean(&message, KEY("emergency"), MESSAGE(MESSAGE_EMERGENCY));
+	field_string(&message, KEY("message_type"), MESSAGE(MESSAGE_TYPE));
+	field_string(&message, KEY("read_status"), delivered ? "delivered" : MESSAGE(MESSAGE_READ_STATUS));
+	field_string(&message, KEY("reply_to"), MESSAGE(MESSAGE_REPLY_TO));
+	field_boolean(&message, KEY("edited"), MESSAGE(MESSAGE_EDITED));
+	field_boolean(&message, KEY("deleted"), MESSAGE(MESSAGE_DELETED));
+	field_time(&message, KEY("timestamp"), MESSAGE(MESSAGE_TIMESTAMP));
+	field_string(&message, KEY("sender_name"), MESSAGE(MESSAGE_SENDER_NAME));
 	if (detail) {
-		field_string(&message, "attachment_url", MESSAGE(MESSAGE_ATTACHMENT_URL));
-		field_string(&message, "attachment_name", MESSAGE(MESSAGE_ATTACHMENT_NAME));
-		field_raw(&message, "attachment_size", MESSAGE(MESSAGE_ATTACHMENT_SIZE));
-		field_time(&message, "read_at", MESSAGE(MESSAGE_READ_AT));
-		field_string(&message, "read_by", MESSAGE(MESSAGE_READ_BY));
-		field_string(&message, "reply_to_text", MESSAGE(MESSAGE_REPLY_TO_TEXT));
-		field_time(&message, "edited_at", MESSAGE(MESSAGE_EDITED_AT));
-		field_time(&message, "deleted_at", MESSAGE(MESSAGE_DELETED_AT));
-		field_string(&message, "deleted_by", MESSAGE(MESSAGE_DELETED_BY));
+		field_string(&message, KEY("attachment_url"), MESSAGE(MESSAGE_ATTACHMENT_URL));
+		field_string(&message, KEY("attachment_name"), MESSAGE(MESSAGE_ATTACHMENT_NAME));
+		field_raw(&message, KEY("attachment_size"), MESSAGE(MESSAGE_ATTACHMENT_SIZE));
+		field_time(&message, KEY("read_at"), MESSAGE(MESSAGE_READ_AT));
+		field_string(&message, KEY("read_by"), MESSAGE(MESSAGE_READ_BY));
+		field_string(&message, KEY("reply_to_text"), MESSAGE(MESSAGE_REPLY_TO_TEXT));
+		field_time(&message, KEY("edited_at"), MESSAGE(MESSAGE_EDITED_AT));
+		field_time(&message, KEY("deleted_at"), MESSAGE(MESSAGE_DELETED_AT));
+		field_string(&message, KEY("deleted_by"), MESSAGE(MESSAGE_DELETED_BY));
 	}
 	object_end(&message);
 #undef MESSAGE
@@ -295,10 +298,10 @@ void represent_edit(struct buf *out, const PGresult *result, int row, int first,
 {
 	bool deleted = column(result, row, first + EDIT_MESSAGE_DELETED)[0] == 't';
 	struct object edit = object_begin(out);
-	field_string(&edit, "text",
+	field_string(&edit, KEY("text"),
 		     deleted && caller->role != ROLE_ADMIN ? NULL : column(result, row, first + EDIT_PREVIOUS_TEXT));
-	field_time(&edit, "edited_at", column(result, row, first + EDIT_EDITED_AT));
-	field_string(&edit, "edited_by", column(result, row, first + EDIT_EDITED_BY));
+	field_time(&edit, KEY("edited_at"), column(result, row, first + EDIT_EDITED_AT));
+	field_string(&edit, KEY("edited_by"), column(result, row, first + EDIT_EDITED_BY));
 	object_end(&edit);
 }
 
