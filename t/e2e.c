@@ -1000,3 +1000,12 @@ void e2e_expect_field_error(const struct e2e_reply *reply, const char *field, co
 	cr_assert(e2e_has(fields, field), "%s:%d: \"fields\" does not name %s: %s", file, line,
 		  field, reply->body);
 }
+
+const char *e2e_list_ids(struct e2e_reply *reply)
+{
+	expect_status(reply, 200);
+	const char *ids = "";
+	for (size_t i = 0; i < e2e_len(reply->json); i++)
+		ids = e2e_printf("%s%s%s", ids, i ? " " : "", e2e_str(e2e_at(reply->json, i), "id"));
+	return ids;
+}

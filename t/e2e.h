@@ -192,4 +192,7 @@ void e2e_expect_error(const struct e2e_reply *reply, long status, const char *co
 void e2e_expect_field_error(const struct e2e_reply *reply, const char *field,
 			    const char *file, int line);
 
+/* The ids of a 200 list reply, in order, joined by spaces. */
+const char *e2e_list_ids(struct e2e_reply *reply);
+
 #endif

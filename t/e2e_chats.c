@@ -53,15 +53,6 @@ static void expect_empty_list(struct e2e_reply *reply)
 }
 
 /* The chat id of every element of a list reply, in order, joined by spaces. */
-static const char *list_ids(struct e2e_reply *reply)
-{
-	expect_status(reply, 200);
-	const char *ids = "";
-	for (size_t i = 0; i < e2e_len(reply->json); i++)
-		ids = e2e_printf("%s%s%s", ids, i ? " " : "", e2e_str(e2e_at(reply->json, i), "id"));
-	return ids;
-}
-
 static const char *const list_fields[] = {
 	"id", "therapist_id", "therapist_first_name", "therapist_last_name",
 	"patient_id", "patient_first_name", "patient_last_name", "status",
@@ -495,14 +486,14 @@ Test(chats, lists_leave_out_chats_the_caller_is_not_in)
 	const char *own_of_patient = e2e_printf("CHAT_%s_%s", pair.therapist, other_patient);
 	const char *lists[] = {"/api/chats/", "/api/chats/get_user_chats/"};
 	for (size_t i = 0; i < 2; i++) {
-		cr_assert_str_eq(list_ids(e2e_request("GET", lists[i], other_therapist_token, NULL, NULL)),
+		cr_assert_str_eq(e2e_list_ids(e2e_request("GET", lists[i], other_therapist_token, NULL, NULL)),
 				 own_of_therapist);
-		cr_assert_str_eq(list_ids(e2e_request("GET", lists[i], other_patient_token, NULL, NULL)),
+		cr_assert_str_eq(e2e_list_ids(e2e_request("GET", lists[i], other_patient_token, NULL, NULL)),
 				 own_of_patient);
 	}
-	cr_assert_str_eq(list_ids(e2e_request("GET", e2e_printf("/api/chats/?patient_id=%s", pair.patient),
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", e2e_printf("/api/chats/?patient_id=%s", pair.patient),
 					      other_therapist_token, NULL, NULL)), own_of_therapist);
-	cr_assert_str_eq(list_ids(e2e_request("GET", e2e_printf("/api/chats/?therapist_id=%s", pair.therapist),
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", e2e_printf("/api/chats/?therapist_id=%s", pair.therapist),
 					      other_patient_token, NULL, NULL)), own_of_patient);
 	expect_empty_list(e2e_request("GET", "/api/chats/", e2e_token(e2e_new_patient()), NULL, NULL));
 }
@@ -570,12 +561,12 @@ Test(chats, list_is_ordered_newest_updated_at_first)
 	const char *second = e2e_printf("CHAT_%s_%s", therapist, second_patient);
 	expect_status(create_or_get(token, therapist, first_patient), 201);
 	expect_status(create_or_get(token, therapist, second_patient), 201);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL)),
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL)),
 			 e2e_printf("%s %s", second, first));
 	/* A status change moves updated_at. */
 	expect_status(e2e_request("PATCH", chat_path(first), token, "{\"status\": \"archived\"}", NULL),
 		      200);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL)),
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL)),
 			 e2e_printf("%s %s", first, second));
 }
 
@@ -595,13 +586,13 @@ Test(chats, list_filters_by_therapist_patient_status_and_user)
 	expect_status(e2e_request("POST", action_path(with_other, "update_status"), patient_token,
 				  "{\"status\": \"blocked\"}", NULL), 200);
 
-	cr_assert_str_eq(list_ids(e2e_request("GET", e2e_printf("/api/chats/?therapist_id=%s", therapist),
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", e2e_printf("/api/chats/?therapist_id=%s", therapist),
 					      patient_token, NULL, NULL)), with_therapist);
-	cr_assert_str_eq(list_ids(e2e_request("GET", e2e_printf("/api/chats/?therapist_id=%s", other_therapist),
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", e2e_printf("/api/chats/?therapist_id=%s", other_therapist),
 					      patient_token, NULL, NULL)), with_other);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/chats/?status=blocked", patient_token,
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/chats/?status=blocked", patient_token,
 					      NULL, NULL)), with_other);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/chats/?status=active", patient_token,
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/chats/?status=active", patient_token,
 					      NULL, NULL)), with_therapist);
 	struct e2e_reply *by_patient = e2e_request(
 		"GET", e2e_printf("/api/chats/?patient_id=%s", patient), patient_token, NULL, NULL);
@@ -610,7 +601,7 @@ Test(chats, list_filters_by_therapist_patient_status_and_user)
 	/* The therapist's own view: user_id narrows to chats that user takes part in. */
 	struct e2e_reply *by_user = e2e_request(
 		"GET", e2e_printf("/api/chats/?user_id=%s", other_patient), e2e_token(therapist), NULL, NULL);
-	cr_assert_str_eq(list_ids(by_user), not_mine);
+	cr_assert_str_eq(e2e_list_ids(by_user), not_mine);
 }
 
 Test(chats, list_for_an_admin_holds_every_chat)
@@ -619,7 +610,7 @@ Test(chats, list_for_an_admin_holds_every_chat)
 	struct e2e_reply *reply = e2e_request(
 		"GET", e2e_printf("/api/chats/?therapist_id=%s", pair.therapist), e2e_admin_token(),
 		NULL, NULL);
-	cr_assert_str_eq(list_ids(reply), pair.chat_id);
+	cr_assert_str_eq(e2e_list_ids(reply), pair.chat_id);
 	struct json_object *chat = e2e_at(reply->json, 0);
 	cr_assert_eq(e2e_int(chat, "unread_count"), 0);
 }
@@ -649,7 +640,7 @@ Test(chats, list_accepts_ordering_by_priority)
 	expect_status(reply, 200);
 	cr_assert_eq(e2e_len(reply->json), 2, "%s", reply->body);
 	/* All scores are 0, so the order is by updated_at, newest first. */
-	cr_assert_str_eq(list_ids(reply), list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL)));
+	cr_assert_str_eq(e2e_list_ids(reply), e2e_list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL)));
 }
 
 Test(chats, list_limit_out_of_range_is_400)
@@ -673,7 +664,7 @@ Test(chats, list_pages_with_a_cursor_in_the_link_header)
 	const char *token = e2e_token(therapist);
 	for (int i = 0; i < 3; i++)
 		expect_status(create_or_get(token, therapist, e2e_new_patient()), 201);
-	const char *all = list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL));
+	const char *all = e2e_list_ids(e2e_request("GET", "/api/chats/", token, NULL, NULL));
 	struct e2e_reply *all_reply = e2e_request("GET", "/api/chats/", token, NULL, NULL);
 	cr_assert_null(e2e_link_next(all_reply), "no Link when every row fits");
 
@@ -717,16 +708,16 @@ Test(chats, get_user_chats_holds_only_active_chats_in_the_list_representation)
 				  "{\"status\": \"archived\"}", NULL), 200);
 	struct e2e_reply *reply = e2e_request(
 		"GET", e2e_printf("/api/chats/get_user_chats/?user_id=%s", therapist), token, NULL, NULL);
-	cr_assert_str_eq(list_ids(reply), active);
+	cr_assert_str_eq(e2e_list_ids(reply), active);
 	cr_assert(e2e_keys_are(e2e_at(reply->json, 0), list_fields), "list fields: %s", reply->body);
 }
 
 Test(chats, get_user_chats_defaults_to_the_caller)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/chats/get_user_chats/", pair.patient_token,
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/chats/get_user_chats/", pair.patient_token,
 					      NULL, NULL)), pair.chat_id);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/chats/get_user_chats", pair.therapist_token,
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/chats/get_user_chats", pair.therapist_token,
 					      NULL, NULL)), pair.chat_id);
 }
 
@@ -742,7 +733,7 @@ Test(chats, get_user_chats_for_another_user_is_403)
 Test(chats, get_user_chats_for_another_user_is_allowed_to_an_admin)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
-	cr_assert_str_eq(list_ids(e2e_request(
+	cr_assert_str_eq(e2e_list_ids(e2e_request(
 		"GET", e2e_printf("/api/chats/get_user_chats/?user_id=%s", pair.patient),
 		e2e_admin_token(), NULL, NULL)), pair.chat_id);
 }

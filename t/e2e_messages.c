@@ -124,19 +124,9 @@ static struct e2e_reply *list(const char *token, const char *query)
 	return e2e_request("GET", e2e_printf("/api/messages/%s", query), token, NULL, NULL);
 }
 
-/* The ids of a list reply, in order, joined by spaces. */
-static const char *list_ids(struct e2e_reply *reply)
-{
-	expect_status(reply, 200);
-	const char *ids = "";
-	for (size_t i = 0; i < e2e_len(reply->json); i++)
-		ids = e2e_printf("%s%s%s", ids, i ? " " : "", e2e_str(e2e_at(reply->json, i), "id"));
-	return ids;
-}
-
 static const char *chat_ids(const char *token, const char *chat_id, const char *more)
 {
-	return list_ids(list(token, e2e_printf("?chat_id=%s%s", chat_id, more ? more : "")));
+	return e2e_list_ids(list(token, e2e_printf("?chat_id=%s%s", chat_id, more ? more : "")));
 }
 
 static const char *join2(const char *a, const char *b)
@@ -672,7 +662,7 @@ Test(messages, list_is_oldest_first_in_the_list_representation)
 	const char *b = send_id(pair.therapist_token, pair.chat_id, "b");
 	const char *c = send_id(pair.patient_token, pair.chat_id, "c");
 	struct e2e_reply *reply = list(pair.patient_token, "");
-	cr_assert_str_eq(list_ids(reply), join3(a, b, c));
+	cr_assert_str_eq(e2e_list_ids(reply), join3(a, b, c));
 	for (size_t i = 0; i < 3; i++)
 		cr_assert(e2e_keys_are(e2e_at(reply->json, i), list_fields), "list fields: %s",
 			  reply->body);
@@ -683,7 +673,7 @@ Test(messages, list_is_oldest_first_in_the_list_representation)
 	expect_string(second, "text", "b");
 	expect_timestamp(second, "timestamp");
 	cr_assert_str_eq(chat_ids(pair.therapist_token, pair.chat_id, NULL), join3(a, b, c));
-	cr_assert_str_eq(list_ids(list(pair.therapist_token, "")), join3(a, b, c));
+	cr_assert_str_eq(e2e_list_ids(list(pair.therapist_token, "")), join3(a, b, c));
 }
 
 Test(messages, list_holds_only_messages_of_the_callers_chats)
@@ -692,10 +682,10 @@ Test(messages, list_holds_only_messages_of_the_callers_chats)
 	struct e2e_pair other = e2e_pair_with_chat();
 	const char *mine = send_id(pair.patient_token, pair.chat_id, "mine");
 	send_id(other.patient_token, other.chat_id, "theirs");
-	cr_assert_str_eq(list_ids(list(pair.therapist_token, "")), mine);
-	cr_assert_str_eq(list_ids(list(e2e_token(e2e_new_therapist()), "")), "");
+	cr_assert_str_eq(e2e_list_ids(list(pair.therapist_token, "")), mine);
+	cr_assert_str_eq(e2e_list_ids(list(e2e_token(e2e_new_therapist()), "")), "");
 	struct e2e_reply *admin = list(e2e_admin_token(), e2e_printf("?chat_id=%s", pair.chat_id));
-	cr_assert_str_eq(list_ids(admin), mine);
+	cr_assert_str_eq(e2e_list_ids(admin), mine);
 }
 
 Test(messages, list_filter_naming_a_chat_the_caller_is_not_in_is_an_empty_list)
@@ -707,7 +697,7 @@ Test(messages, list_filter_naming_a_chat_the_caller_is_not_in_is_an_empty_list)
 	cr_assert_str_eq(chat_ids(pair.patient_token, other.chat_id, NULL), "");
 	struct e2e_pair absent = e2e_pair_new();
 	cr_assert_str_eq(chat_ids(pair.therapist_token, absent.chat_id, NULL), "");
-	cr_assert_str_eq(list_ids(list(pair.therapist_token,
+	cr_assert_str_eq(e2e_list_ids(list(pair.therapist_token,
 				       e2e_printf("?sender_id=%s", other.patient))), "");
 }
 
@@ -726,7 +716,7 @@ Test(messages, list_filters_by_chat_id)
 	}
 	cr_assert_str_eq(chat_ids(token, chats[0], NULL), ids[0]);
 	cr_assert_str_eq(chat_ids(token, chats[1], NULL), ids[1]);
-	cr_assert_str_eq(list_ids(list(token, "")), join2(ids[0], ids[1]));
+	cr_assert_str_eq(e2e_list_ids(list(token, "")), join2(ids[0], ids[1]));
 }
 
 /* a: text from the patient, read by the therapist; b: emergency from the
@@ -754,10 +744,10 @@ Test(messages, list_filters_by_sender_id)
 {
 	struct three_messages set = three_messages_new();
 	const char *query = e2e_printf("?chat_id=%s&sender_id=", set.pair.chat_id);
-	cr_assert_str_eq(list_ids(list(set.pair.patient_token, e2e_printf("%s%s", query,
+	cr_assert_str_eq(e2e_list_ids(list(set.pair.patient_token, e2e_printf("%s%s", query,
 									   set.pair.patient))),
 			 join2(set.a, set.b));
-	cr_assert_str_eq(list_ids(list(set.pair.patient_token, e2e_printf("%s%s", query,
+	cr_assert_str_eq(e2e_list_ids(list(set.pair.patient_token, e2e_printf("%s%s", query,
 									   set.pair.therapist))),
 			 set.c);
 }
@@ -814,7 +804,7 @@ Test(messages, list_excludes_deleted_messages_unless_exclude_deleted_is_false)
 		cr_assert_str_eq(chat_ids(tokens[i], pair.chat_id, "&exclude_deleted=true"), kept);
 		struct e2e_reply *all = list(tokens[i], e2e_printf("?chat_id=%s&exclude_deleted=false",
 								   pair.chat_id));
-		cr_assert_str_eq(list_ids(all), join2(kept, gone));
+		cr_assert_str_eq(e2e_list_ids(all), join2(kept, gone));
 		struct json_object *deleted = e2e_find_id(all->json, gone);
 		cr_assert_eq(e2e_bool(deleted, "deleted"), true);
 		cr_assert(e2e_is_null(deleted, "text"), "a participant sees a deleted text: %s",
@@ -893,7 +883,7 @@ Test(messages, list_limit_and_the_link_cursor_walk_every_message_once_in_order)
 				 send_id(i % 3 ? pair.patient_token : pair.therapist_token,
 					 pair.chat_id, e2e_printf("page %d", i)));
 	struct e2e_reply *whole = list(pair.patient_token, e2e_printf("?chat_id=%s", pair.chat_id));
-	cr_assert_str_eq(list_ids(whole), all);
+	cr_assert_str_eq(e2e_list_ids(whole), all);
 	cr_assert_null(e2e_link_next(whole), "no Link when every row fits");
 
 	struct e2e_reply *first = list(pair.patient_token,
@@ -912,7 +902,7 @@ Test(messages, list_limit_and_the_link_cursor_walk_every_message_once_in_order)
 	cr_assert_eq(pages, 3);
 
 	/* Newest first, too. */
-	const char *reversed = list_ids(list(pair.patient_token,
+	const char *reversed = e2e_list_ids(list(pair.patient_token,
 					     e2e_printf("?chat_id=%s&order=desc", pair.chat_id)));
 	const char *walked_desc = walk_pages(
 		pair.patient_token,
@@ -949,11 +939,11 @@ Test(messages, search_finds_a_word_in_the_callers_chats_only)
 	const char *hit = send_id(pair.patient_token, pair.chat_id, "I dreamt about marmalade again");
 	send_id(pair.patient_token, pair.chat_id, "Nothing sweet here");
 	send_id(other.patient_token, other.chat_id, "marmalade is also in this other chat");
-	cr_assert_str_eq(list_ids(list(pair.therapist_token, "?q=marmalade")), hit);
-	cr_assert_str_eq(list_ids(list(pair.patient_token,
+	cr_assert_str_eq(e2e_list_ids(list(pair.therapist_token, "?q=marmalade")), hit);
+	cr_assert_str_eq(e2e_list_ids(list(pair.patient_token,
 				       e2e_printf("?q=marmalade&chat_id=%s", pair.chat_id))), hit);
-	cr_assert_str_eq(list_ids(list(pair.therapist_token, "?q=kumquat")), "");
-	cr_assert_str_eq(list_ids(list(e2e_token(e2e_new_patient()), "?q=marmalade")), "");
+	cr_assert_str_eq(e2e_list_ids(list(pair.therapist_token, "?q=kumquat")), "");
+	cr_assert_str_eq(e2e_list_ids(list(e2e_token(e2e_new_patient()), "?q=marmalade")), "");
 }
 
 Test(messages, search_never_finds_a_deleted_messages_text_for_participants)
@@ -963,8 +953,8 @@ Test(messages, search_never_finds_a_deleted_messages_text_for_participants)
 	const char *kept = send_id(pair.patient_token, pair.chat_id, "gooseberry pie recipe");
 	expect_status(e2e_request("POST", message_action(gone, "delete_message"), pair.patient_token,
 				  NULL, NULL), 200);
-	cr_assert_str_eq(list_ids(list(pair.therapist_token, "?q=gooseberry")), kept);
-	cr_assert_str_eq(list_ids(list(pair.patient_token, "?q=gooseberry")), kept);
+	cr_assert_str_eq(e2e_list_ids(list(pair.therapist_token, "?q=gooseberry")), kept);
+	cr_assert_str_eq(e2e_list_ids(list(pair.patient_token, "?q=gooseberry")), kept);
 	struct e2e_reply *with_deleted = list(pair.therapist_token, "?q=gooseberry&exclude_deleted=false");
 	expect_status(with_deleted, 200);
 	cr_assert_null(e2e_find_id(with_deleted->json, gone),
@@ -999,7 +989,7 @@ Test(messages, the_recipients_list_delivers_only_the_messages_it_returns)
 	const char *b = send_id(pair.patient_token, pair.chat_id, "b");
 	struct e2e_reply *page = list(pair.therapist_token,
 				      e2e_printf("?chat_id=%s&limit=1", pair.chat_id));
-	cr_assert_str_eq(list_ids(page), a);
+	cr_assert_str_eq(e2e_list_ids(page), a);
 	cr_assert_str_eq(db_read_status(a), "delivered");
 	cr_assert_str_eq(db_read_status(b), "sent");
 }
@@ -1010,7 +1000,7 @@ Test(messages, get_unread_messages_delivers_too)
 	const char *a = send_id(pair.patient_token, pair.chat_id, "a");
 	struct e2e_reply *reply = e2e_request("GET", "/api/messages/get_unread_messages/",
 					      pair.therapist_token, NULL, NULL);
-	cr_assert_str_eq(list_ids(reply), a);
+	cr_assert_str_eq(e2e_list_ids(reply), a);
 	expect_string(e2e_at(reply->json, 0), "read_status", "delivered");
 	cr_assert_str_eq(db_read_status(a), "delivered");
 }
@@ -1094,7 +1084,7 @@ Test(messages, a_stranger_gets_404_on_every_message_endpoint)
 				     call->method, path, reply->status, reply->body);
 			expect_error(reply, 404, "not_found");
 		}
-		cr_assert_str_eq(list_ids(e2e_request(
+		cr_assert_str_eq(e2e_list_ids(e2e_request(
 					 "GET", e2e_printf("/api/messages/get_unread_messages/?chat_id=%s",
 							   pair.chat_id), strangers[s], NULL, NULL)), "");
 	}
@@ -1115,7 +1105,7 @@ Test(messages, with_patient_can_see_history_false_the_patient_sees_only_their_ow
 				  pair.therapist_token, "{\"patient_can_see_history\": false}", NULL),
 		      200);
 	cr_assert_str_eq(chat_ids(pair.patient_token, pair.chat_id, NULL), from_patient);
-	cr_assert_str_eq(list_ids(list(pair.patient_token, "")), from_patient);
+	cr_assert_str_eq(e2e_list_ids(list(pair.patient_token, "")), from_patient);
 	expect_error(e2e_request("GET", message_path(from_therapist), pair.patient_token, NULL, NULL),
 		     403, "forbidden");
 	expect_string(message_detail(pair.patient_token, from_patient), "text", "my question");
@@ -1269,7 +1259,7 @@ Test(messages, history_of_a_message_never_edited_is_empty)
 	const char *id = send_id(pair.patient_token, pair.chat_id, "as sent");
 	struct e2e_reply *reply = e2e_request("GET", message_action(id, "history"),
 					      pair.therapist_token, NULL, NULL);
-	cr_assert_str_eq(list_ids(reply), "");
+	cr_assert_str_eq(e2e_list_ids(reply), "");
 	/* Changing only emergency is no text edit. */
 	expect_status(e2e_request("PATCH", message_path(id), pair.patient_token,
 				  "{\"emergency\": true}", NULL), 200);
@@ -1547,13 +1537,13 @@ Test(messages, get_unread_messages_lists_only_unread_undeleted_messages_from_oth
 	expect_status(e2e_request("DELETE", message_path(deleted), pair.patient_token, NULL, NULL), 204);
 	struct e2e_reply *reply = e2e_request("GET", "/api/messages/get_unread_messages/",
 					      pair.therapist_token, NULL, NULL);
-	cr_assert_str_eq(list_ids(reply), unread);
+	cr_assert_str_eq(e2e_list_ids(reply), unread);
 	cr_assert(e2e_keys_are(e2e_at(reply->json, 0), list_fields), "list fields: %s", reply->body);
 	struct e2e_reply *explicit_self = e2e_request(
 		"GET", e2e_printf("/api/messages/get_unread_messages/?user_id=%s", pair.therapist),
 		pair.therapist_token, NULL, NULL);
-	cr_assert_str_eq(list_ids(explicit_self), unread);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/messages/get_unread_messages", pair.patient_token,
+	cr_assert_str_eq(e2e_list_ids(explicit_self), unread);
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/messages/get_unread_messages", pair.patient_token,
 					      NULL, NULL)), own);
 }
 
@@ -1563,7 +1553,7 @@ Test(messages, get_unread_messages_for_another_user_is_403_but_allowed_to_an_adm
 	const char *id = send_id(pair.patient_token, pair.chat_id, "hello");
 	const char *path = e2e_printf("/api/messages/get_unread_messages/?user_id=%s", pair.therapist);
 	expect_error(e2e_request("GET", path, pair.patient_token, NULL, NULL), 403, "forbidden");
-	cr_assert_str_eq(list_ids(e2e_request("GET", path, e2e_admin_token(), NULL, NULL)), id);
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", path, e2e_admin_token(), NULL, NULL)), id);
 }
 
 Test(messages, get_unread_messages_chat_id_narrows_to_one_chat)
@@ -1580,11 +1570,11 @@ Test(messages, get_unread_messages_chat_id_narrows_to_one_chat)
 		ids[i] = send_id(e2e_token(patient), chats[i], e2e_printf("from %d", i));
 	}
 	const char *base = "/api/messages/get_unread_messages/";
-	cr_assert_str_eq(list_ids(e2e_request("GET", e2e_printf("%s?chat_id=%s", base, chats[1]), token,
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", e2e_printf("%s?chat_id=%s", base, chats[1]), token,
 					      NULL, NULL)), ids[1]);
-	cr_assert_str_eq(list_ids(e2e_request("GET", e2e_printf("%s?chat_id=%s", base, chats[0]), token,
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", e2e_printf("%s?chat_id=%s", base, chats[0]), token,
 					      NULL, NULL)), ids[0]);
-	cr_assert_str_eq(list_ids(e2e_request("GET", base, token, NULL, NULL)), join2(ids[0], ids[1]));
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", base, token, NULL, NULL)), join2(ids[0], ids[1]));
 }
 
 /* ======================================================= mark_all_read */
@@ -1620,6 +1610,6 @@ Test(messages, mark_all_read_marks_every_unread_message_and_zeroes_the_count)
 					      pair.therapist_token, NULL, NULL);
 	expect_status(again, 200);
 	cr_assert_eq(e2e_int(again->json, "marked"), 0);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/messages/get_unread_messages/",
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/messages/get_unread_messages/",
 					      pair.therapist_token, NULL, NULL)), "");
 }

@@ -33,15 +33,6 @@ static void expect_string(struct json_object *object, const char *key, const cha
 		  key, expected, json_object_to_json_string(object));
 }
 
-static const char *list_ids(struct e2e_reply *reply)
-{
-	expect_status(reply, 200);
-	const char *ids = "";
-	for (size_t i = 0; i < e2e_len(reply->json); i++)
-		ids = e2e_printf("%s%s%s", ids, i ? " " : "", e2e_str(e2e_at(reply->json, i), "id"));
-	return ids;
-}
-
 static struct e2e_reply *patch(const char *token, const char *room_id, const char *body)
 {
 	return e2e_request("PATCH", room_path(room_id), token, body, NULL);
@@ -108,7 +99,7 @@ Test(rooms, the_patient_may_read_the_room)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
 	expect_string(room_detail(pair.patient_token, pair.room_id), "id", pair.room_id);
-	cr_assert_str_eq(list_ids(e2e_request("GET", "/api/chat-rooms/", pair.patient_token, NULL, NULL)),
+	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", "/api/chat-rooms/", pair.patient_token, NULL, NULL)),
 			 pair.room_id);
 }
 
@@ -180,7 +171,7 @@ Test(rooms, list_has_the_list_representation)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
 	struct e2e_reply *reply = e2e_request("GET", "/api/chat-rooms/", pair.therapist_token, NULL, NULL);
-	cr_assert_str_eq(list_ids(reply), pair.room_id);
+	cr_assert_str_eq(e2e_list_ids(reply), pair.room_id);
 	struct json_object *room = e2e_at(reply->json, 0);
 	cr_assert(e2e_keys_are(room, room_list_fields), "list fields: %s",
 		  json_object_to_json_string(room));
@@ -224,7 +215,7 @@ Test(rooms, list_filters_by_room_type_active_archived_and_chat)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct e2e_reply *reply = e2e_request(
 			"GET", e2e_printf("/api/chat-rooms/?%s", cases[i].query), token, NULL, NULL);
-		cr_assert_str_eq(list_ids(reply), cases[i].expected, "?%s gave %s", cases[i].query,
+		cr_assert_str_eq(e2e_list_ids(reply), cases[i].expected, "?%s gave %s", cases[i].query,
 				 reply->body);
 	}
 }

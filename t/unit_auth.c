@@ -1221,6 +1221,16 @@ static char *token_hs256_owned(char *claims)
 	return token;
 }
 
+/* Keys for the test configuration, which the caller frees. */
+static struct auth_keys *keys_hs256(void)
+{
+	struct config config = config_hs256();
+	char error[512] = "";
+	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	cr_assert_not_null(keys, "%s", error);
+	return keys;
+}
+
 /* Verifies "Bearer <token>" with `keys` at `now`. */
 static enum auth_result verify_at(struct auth_keys *keys, const char *token, time_t now, struct identity *identity)
 {
@@ -1233,12 +1243,9 @@ static enum auth_result verify_at(struct auth_keys *keys, const char *token, tim
 
 Test(cache, a_cached_token_still_expires)
 {
-	struct config config = config_hs256();
-	char error[512] = "";
-	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	struct auth_keys *keys = keys_hs256();
 	struct identity identity;
 	char *token = token_hs256_owned(text_format("{\"user_id\": \"t_abc123\", \"exp\": %lld}", (long long)NOW + 60));
-	cr_assert_not_null(keys, "%s", error);
 	cr_assert_eq(verify_at(keys, token, NOW, &identity), AUTH_OK);
 	cr_assert_eq(verify_at(keys, token, NOW + 60, &identity), AUTH_OK, "within the leeway");
 	cr_expect_eq(verify_at(keys, token, NOW + 60 + 30, &identity), AUTH_INVALID,
@@ -1250,13 +1257,10 @@ Test(cache, a_cached_token_still_expires)
 
 Test(cache, a_cached_token_is_not_valid_before_its_nbf)
 {
-	struct config config = config_hs256();
-	char error[512] = "";
-	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	struct auth_keys *keys = keys_hs256();
 	struct identity identity;
 	char *token = token_hs256_owned(text_format("{\"user_id\": \"t_abc123\", \"exp\": %lld, \"nbf\": %lld}",
 						    (long long)NOW + 600, (long long)NOW + 10));
-	cr_assert_not_null(keys, "%s", error);
 	cr_assert_eq(verify_at(keys, token, NOW, &identity), AUTH_OK, "nbf within the leeway");
 	cr_expect_eq(verify_at(keys, token, NOW - 25, &identity), AUTH_INVALID,
 		     "earlier than nbf minus the leeway");
@@ -1266,12 +1270,9 @@ Test(cache, a_cached_token_is_not_valid_before_its_nbf)
 
 Test(cache, a_token_differing_by_one_byte_is_verified_afresh)
 {
-	struct config config = config_hs256();
-	char error[512] = "";
-	struct auth_keys *keys = auth_keys_new(&config, error, sizeof error);
+	struct auth_keys *keys = keys_hs256();
 	struct identity identity;
 	char *token = token_hs256_owned(text_format("{\"user_id\": \"t_abc123\", \"exp\": %lld}", (long long)NOW + 60));
-	cr_assert_not_null(keys, "%s", error);
 	cr_assert_eq(verify_at(keys, token, NOW, &identity), AUTH_OK);
 	size_t length = strlen(token);
 	token[length - 2] = token[length - 2] == 'A' ? 'B' : 'A';
