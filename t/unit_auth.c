@@ -209,9 +209,10 @@ static struct outcome verify_header(const struct config *config, const char *aut
 	outcome.result = auth_verify_bearer(keys, authorization, NOW, &outcome.identity,
 					    &outcome.reason);
 	cr_assert_not_null(outcome.reason);
-	if (authorization != NULL)
-		cr_assert_null(strstr(authorization, outcome.reason),
-			       "the reason must not quote the token");
+	/* The reason is a short fixed phrase: it never holds the token (a
+	 * phrase such as "ok" may, by chance, stand inside a signature). */
+	if (authorization != NULL && strlen(authorization) >= 16)
+		cr_assert_null(strstr(outcome.reason, authorization + 7), "the reason must not quote the token");
 	if (outcome.result != AUTH_OK) {
 		cr_assert_str_empty(outcome.identity.id, "a rejection leaves no identity behind");
 	}
