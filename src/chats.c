@@ -29,8 +29,10 @@ static const struct field_rule list_rules[] = {
 	[LIST_ORDERING] = {"ordering", FIELD_CHOICE, .choices = orderings},
 };
 
-static void chat_list_row(struct buf *out, const PGresult *result, int row, const struct request *request)
+static void chat_list_row(struct buf *out, const PGresult *result, int row, const struct request *request,
+			  const void *context)
 {
+	(void)context;
 	represent_chat(out, result, row, 0, &request->caller, false);
 }
 

@@ -8,13 +8,13 @@
 #define TCCHAT_COLUMNS_H
 
 /* A chat `c`, as seen by the caller $1. */
-#define CHAT_COLUMNS                                                                               \
+#define CHAT_COLUMNS                                                                                \
 	"c.id, c.therapist_id, c.therapist_first_name, c.therapist_last_name,"                      \
 	" c.patient_id, c.patient_first_name, c.patient_last_name, c.status,"                       \
 	" c.last_message_text, c.last_message_timestamp, c.last_message_sender_id,"                 \
-	" c.therapist_unread_count, c.patient_unread_count, c.therapist_notifications,"              \
-	" c.patient_notifications, c.created_at, c.updated_at,"                                      \
-	" EXISTS (SELECT 1 FROM messages e WHERE e.chat_id = c.id AND e.emergency AND NOT e.deleted"  \
+	" c.therapist_unread_count, c.patient_unread_count, c.therapist_notifications,"             \
+	" c.patient_notifications, c.created_at, c.updated_at,"                                     \
+	" EXISTS (SELECT 1 FROM messages e WHERE e.chat_id = c.id AND e.emergency AND NOT e.deleted" \
 	"  AND e.read_status <> 'read' AND e.sender_id = CASE $1 WHEN c.therapist_id THEN c.patient_id" \
 	"  WHEN c.patient_id THEN c.therapist_id END) AS has_unread_emergency"
 
@@ -41,9 +41,9 @@ enum chat_column {
 };
 
 /* A chat room `r`. */
-#define ROOM_COLUMNS                                                                               \
+#define ROOM_COLUMNS                                                                                \
 	"r.id, r.chat_id, r.room_type, r.is_active, r.is_archived, r.updated_at,"                   \
-	" r.therapist_can_send, r.patient_can_send, r.therapist_can_see_history,"                    \
+	" r.therapist_can_send, r.patient_can_send, r.therapist_can_see_history,"                   \
 	" r.patient_can_see_history, r.description, r.tags, r.created_at"
 
 enum room_column {
@@ -65,15 +65,15 @@ enum room_column {
 
 /* A message `m` of chat `c`: the list representation's columns, then the
  * detail's. A statement for lists selects MESSAGE_LIST_COLUMNS alone. */
-#define MESSAGE_LIST_COLUMNS                                                                       \
+#define MESSAGE_LIST_COLUMNS                                                                        \
 	"m.id, m.chat_id, m.sender_id, m.text, m.emergency, m.message_type, m.read_status,"         \
-	" m.reply_to, m.edited, m.deleted, m.\"timestamp\","                                          \
-	" CASE m.sender_id WHEN c.therapist_id THEN concat_ws(' ', c.therapist_first_name,"          \
-	"  c.therapist_last_name) WHEN c.patient_id THEN concat_ws(' ', c.patient_first_name,"       \
+	" m.reply_to, m.edited, m.deleted, m.\"timestamp\","                                        \
+	" CASE m.sender_id WHEN c.therapist_id THEN concat_ws(' ', c.therapist_first_name,"         \
+	"  c.therapist_last_name) WHEN c.patient_id THEN concat_ws(' ', c.patient_first_name,"      \
 	"  c.patient_last_name) ELSE 'Unknown User' END"
-#define MESSAGE_COLUMNS                                                                            \
-	MESSAGE_LIST_COLUMNS ","                                                                     \
-	" m.attachment_url, m.attachment_name, m.attachment_size, m.read_at, m.read_by,"             \
+#define MESSAGE_COLUMNS                                                                             \
+	MESSAGE_LIST_COLUMNS ","                                                                    \
+	" m.attachment_url, m.attachment_name, m.attachment_size, m.read_at, m.read_by,"            \
 	" (SELECT CASE WHEN p.deleted THEN NULL ELSE p.text END FROM messages p WHERE p.id = m.reply_to)," \
 	" m.edited_at, m.deleted_at, m.deleted_by"
 
@@ -102,6 +102,14 @@ enum message_column {
 	MESSAGE_DELETED_BY,
 	MESSAGE__COLUMNS
 };
+
+/* A message of a page: the list columns (among them the sort keys,
+ * timestamp and id), then whether it may be delivered to RECIPIENT (NULL
+ * for nobody), which delivery.c acts on. */
+#define MESSAGE_PAGE_COLUMNS(RECIPIENT)                                                             \
+	MESSAGE_LIST_COLUMNS ", m.sender_id <> " RECIPIENT " AND m.read_status = 'sent'"
+
+enum { MESSAGE_DELIVERABLE = MESSAGE_LIST__COLUMNS };
 
 /* An edit `e` of a message `m`. */
 #define EDIT_COLUMNS "e.previous_text, e.edited_at, e.edited_by, m.deleted"

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "columns.h"
+#include "delivery.h"
 #include "ids.h"
 #include "messages.h"
 #include "paging.h"
@@ -166,22 +167,47 @@ static const struct field_rule list_rules[] = {
 	[LIST_ORDER] = {"order", FIELD_CHOICE, .choices = orders},
 };
 
-static void message_list_row(struct buf *out, const PGresult *result, int row, const struct request *request)
+static void message_list_row(struct buf *out, const PGresult *result, int row, const struct request *request,
+			     const void *context)
 {
-	/* The list statements follow the message with its sort keys, whether
-	 * it may be delivered, and whether this listing delivered it. */
-	bool delivered = PQgetvalue(result, row, MESSAGE_LIST__COLUMNS + 3)[0] == 't';
-	represent_message(out, result, row, 0, &request->caller, false, delivered);
+	const bool *delivered = context;
+	represent_message(out, result, row, 0, &request->caller, false, delivered[row]);
 }
 
-/* Oldest first, or newest first; the sort keys (timestamp, id) follow the
- * message. */
+/* Oldest first, or newest first; the sort keys are the message's
+ * timestamp and id. */
 static const struct page_shape oldest_first = {
-	message_list_row, 2, {MESSAGE_LIST__COLUMNS, MESSAGE_LIST__COLUMNS + 1}, {"-infinity", ""},
+	message_list_row, 2, {MESSAGE_TIMESTAMP, MESSAGE_ID}, {"-infinity", ""},
 };
 static const struct page_shape newest_first = {
-	message_list_row, 2, {MESSAGE_LIST__COLUMNS, MESSAGE_LIST__COLUMNS + 1}, {"infinity", ""},
+	message_list_row, 2, {MESSAGE_TIMESTAMP, MESSAGE_ID}, {"infinity", ""},
 };
+
+/* Runs a page statement, delivers what the page shows its caller, and
+ * answers the page. */
+static void message_page_query(const struct page *page, const struct request *request, struct db *db,
+			       enum statement_id id, const char *const *params, struct response *response)
+{
+	PGresult *result = handler_run(db, id, params, response);
+	if (result == NULL)
+		return;
+	bool delivered[PAGE_LIMIT_MAX];
+	if (delivery_deliver_shown(result, page_rows_shown(page, result), request, db, delivered, response))
+		page_respond(page, request, result, delivered, response);
+	PQclear(result);
+}
+
+/* The list asks for nothing but one chat's page, as apps mostly do. */
+static bool list_is_unfiltered(const struct field_value *v)
+{
+	for (int i = 0; i < LIST__MAX; i++) {
+		if (i == LIST_CHAT || i == LIST_ORDER || !v[i].present)
+			continue;
+		if (i != LIST_EXCLUDE_DELETED || strcmp(v[i].text, "true") != 0)
+			return false;
+	}
+	return v[LIST_CHAT].present;
+}
 
 void messages_list(struct request *request, struct db *db, struct response *response)
 {
@@ -198,12 +224,21 @@ void messages_list(struct request *request, struct db *db, struct response *resp
 	bool descending = v[LIST_ORDER].present && strcmp(v[LIST_ORDER].text, "desc") == 0;
 	if (!page_parse(request, descending ? &newest_first : &oldest_first, &page, response))
 		goto done;
-	const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, v[LIST_SENDER].text,
-				v[LIST_EMERGENCY].text, v[LIST_TYPE].text, v[LIST_READ_STATUS].text,
-				v[LIST_EXCLUDE_DELETED].present ? v[LIST_EXCLUDE_DELETED].text : "true",
-				v[LIST_BEFORE].text, v[LIST_AFTER].text, v[LIST_SEARCH].text, page.keys[0],
-				page.keys[1], page.fetch_limit, page.shown_limit};
-	page_query(&page, request, db, lists[v[LIST_CHAT].present][descending], params, response);
+	if (list_is_unfiltered(v)) {
+		const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, page.keys[0], page.keys[1],
+					page.fetch_limit};
+		message_page_query(&page, request, db,
+				   descending ? STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED_NEWEST_FIRST
+					      : STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED,
+				   params, response);
+	} else {
+		const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, v[LIST_SENDER].text,
+					v[LIST_EMERGENCY].text, v[LIST_TYPE].text, v[LIST_READ_STATUS].text,
+					v[LIST_EXCLUDE_DELETED].present ? v[LIST_EXCLUDE_DELETED].text : "true",
+					v[LIST_BEFORE].text, v[LIST_AFTER].text, v[LIST_SEARCH].text,
+					page.keys[0], page.keys[1], page.fetch_limit};
+		message_page_query(&page, request, db, lists[v[LIST_CHAT].present][descending], params, response);
+	}
 done:
 	page_free(&page);
 	fields_free(&query);
@@ -228,8 +263,8 @@ void messages_unread(struct request *request, struct db *db, struct response *re
 		goto done;
 	}
 	const char *params[] = {CALLER_PARAMS(request), user, query.values[UNREAD_CHAT].text, page.keys[0],
-				page.keys[1], page.fetch_limit, page.shown_limit};
-	page_query(&page, request, db, STATEMENT_MESSAGE_UNREAD, params, response);
+				page.keys[1], page.fetch_limit};
+	message_page_query(&page, request, db, STATEMENT_MESSAGE_UNREAD, params, response);
 done:
 	page_free(&page);
 	fields_free(&query);
@@ -262,8 +297,10 @@ void messages_get(struct request *request, struct db *db, struct response *respo
 		handler_respond_row(result, 1, represent_message_detail, 200, request, response);
 }
 
-static void edit_row(struct buf *out, const PGresult *result, int row, const struct request *request)
+static void edit_row(struct buf *out, const PGresult *result, int row, const struct request *request,
+		     const void *context)
 {
+	(void)context;
 	represent_edit(out, result, row, 0, &request->caller);
 }
 

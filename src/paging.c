@@ -40,7 +40,6 @@ bool page_parse(const struct request *request, const struct page_shape *shape, s
 		page->limit = value;
 	}
 	snprintf(page->fetch_limit, sizeof page->fetch_limit, "%ld", page->limit + 1);
-	snprintf(page->shown_limit, sizeof page->shown_limit, "%ld", page->limit);
 	const char *cursor = request_param(request, "cursor");
 	if (cursor != NULL) {
 		if (!cursor_decode(cursor, shape->key_count, page->decoded)) {
@@ -104,19 +103,23 @@ static char *page_next_link(const struct request *request, const char *cursor)
 	return buf_take(&link);
 }
 
-/* Answers 200 with the array of up to page->limit rows of `result`, and
- * the Link to the next page when it holds one row more. */
-static void page_respond(const struct page *page, const struct request *request, const PGresult *result,
-			 struct response *response)
+int page_rows_shown(const struct page *page, const PGresult *result)
+{
+	int rows = PQntuples(result);
+	return rows > page->limit ? (int)page->limit : rows;
+}
+
+void page_respond(const struct page *page, const struct request *request, const PGresult *result,
+		  const void *context, struct response *response)
 {
 	struct buf body = {0};
 	int rows = PQntuples(result);
-	int shown = rows > page->limit ? (int)page->limit : rows;
+	int shown = page_rows_shown(page, result);
 	buf_append_char(&body, '[');
 	for (int row = 0; row < shown; row++) {
 		if (row > 0)
 			buf_append_char(&body, ',');
-		page->shape->write_row(&body, result, row, request);
+		page->shape->write_row(&body, result, row, request, context);
 	}
 	buf_append_char(&body, ']');
 	response_set_json(response, 200, buf_take(&body));
@@ -139,7 +142,7 @@ void page_query(const struct page *page, const struct request *request, struct d
 		db_failure_respond(db, response);
 		return;
 	}
-	page_respond(page, request, result, response);
+	page_respond(page, request, result, NULL, response);
 	PQclear(result);
 }
 

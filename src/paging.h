@@ -21,8 +21,10 @@
 #define PAGE_LIMIT_DEFAULT 100
 #define PAGE_LIMIT_MAX 500
 
-/* Writes row `row` of a list's result as a JSON value. */
-typedef void page_row_writer(struct buf *out, const PGresult *result, int row, const struct request *request);
+/* Writes row `row` of a list's result as a JSON value; `context` is what
+ * the list passed to page_respond. */
+typedef void page_row_writer(struct buf *out, const PGresult *result, int row, const struct request *request,
+			     const void *context);
 
 /* What a list's rows look like. */
 struct page_shape {
@@ -37,8 +39,6 @@ struct page {
 	long limit;
 	/* The SQL LIMIT: one row more than shown tells whether a next page exists. */
 	char fetch_limit[24];
-	/* `limit` as text, for statements that act on the rows shown. */
-	char shown_limit[24];
 	/* The keys the page starts after: the cursor's, or the shape's first. */
 	const char *keys[CURSOR_KEYS_MAX];
 	char *decoded[CURSOR_KEYS_MAX];
@@ -48,6 +48,15 @@ struct page {
  * and returns false. */
 bool page_parse(const struct request *request, const struct page_shape *shape, struct page *page,
 		struct response *response);
+
+/* How many rows of a list statement's result the page shows. */
+int page_rows_shown(const struct page *page, const PGresult *result);
+
+/* Answers 200 with the array of the rows shown, each written with
+ * `context`, and the Link to the next page when `result` holds one row
+ * more. */
+void page_respond(const struct page *page, const struct request *request, const PGresult *result,
+		  const void *context, struct response *response);
 
 /* Runs the list statement `id` and answers the page of its rows: up to
  * page->limit of them, and a Link to the next page when there is one row

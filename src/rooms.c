@@ -26,8 +26,10 @@ static const struct field_rule list_rules[] = {
 	[LIST_CHAT] = {"chat_id", FIELD_CHAT_ID},
 };
 
-static void room_list_row(struct buf *out, const PGresult *result, int row, const struct request *request)
+static void room_list_row(struct buf *out, const PGresult *result, int row, const struct request *request,
+			  const void *context)
 {
+	(void)context;
 	represent_room(out, result, row, 0, &request->caller, false);
 }
 

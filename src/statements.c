@@ -14,41 +14,41 @@
 #define PARTICIPANT "(c.therapist_id = $1 OR c.patient_id = $1)"
 
 /* Chat list filters: therapist_id $3, patient_id $4, status $5, user_id $6. */
-#define CHAT_LIST_FILTERS                                                                         \
-	" AND ($3::text IS NULL OR c.therapist_id = $3)"                                           \
-	" AND ($4::text IS NULL OR c.patient_id = $4)"                                             \
-	" AND ($5::text IS NULL OR c.status = $5)"                                                 \
+#define CHAT_LIST_FILTERS                                                                           \
+	" AND ($3::text IS NULL OR c.therapist_id = $3)"                                            \
+	" AND ($4::text IS NULL OR c.patient_id = $4)"                                              \
+	" AND ($5::text IS NULL OR c.status = $5)"                                                  \
 	" AND ($6::text IS NULL OR c.therapist_id = $6 OR c.patient_id = $6)"
 
 /* Newest updated_at first, after the cursor ($7 updated_at, $8 id: when
  * there is none, 'infinity' and ''); the sort keys follow the chat's
  * columns. */
-#define CHAT_LIST(VISIBLE)                                                                        \
+#define CHAT_LIST(VISIBLE)                                                                          \
 	"SELECT " CHAT_COLUMNS ", c.updated_at, c.id FROM chats c WHERE " VISIBLE CHAT_LIST_FILTERS \
-	" AND (c.updated_at, c.id) < ($7::timestamptz, $8::text)"                                  \
+	" AND (c.updated_at, c.id) < ($7::timestamptz, $8::text)"                                   \
 	" ORDER BY c.updated_at DESC, c.id DESC LIMIT $9::integer"
 
 /* Highest priority_score first, then as above; the cursor is ($7
  * priority, $8 updated_at, $9 id). The keys follow the chat's columns. */
-#define CHAT_LIST_BY_PRIORITY(VISIBLE)                                                            \
+#define CHAT_LIST_BY_PRIORITY(VISIBLE)                                                              \
 	"SELECT ranked.*, priority FROM (SELECT " CHAT_COLUMNS ", c.updated_at AS sort_at,"         \
 	" c.id AS sort_id FROM chats c WHERE " VISIBLE CHAT_LIST_FILTERS ") ranked,"                \
 	" LATERAL (SELECT CASE WHEN ranked.has_unread_emergency THEN 1000 ELSE 0 END"               \
 	"  + CASE $1 WHEN ranked.therapist_id THEN ranked.therapist_unread_count"                   \
 	"   WHEN ranked.patient_id THEN ranked.patient_unread_count ELSE 0 END AS priority) score"  \
-	" WHERE (priority, sort_at, sort_id) < ($7::integer, $8::timestamptz, $9::text)"           \
+	" WHERE (priority, sort_at, sort_id) < ($7::integer, $8::timestamptz, $9::text)"            \
 	" ORDER BY priority DESC, sort_at DESC, sort_id DESC LIMIT $10::integer"
 
 /* Room list filters: room_type $3, is_active $4, is_archived $5, chat_id $6;
  * newest updated_at first after the cursor ($7, $8). */
-#define ROOM_LIST                                                                                 \
+#define ROOM_LIST                                                                                   \
 	"SELECT " ROOM_COLUMNS ", r.updated_at, r.id FROM chat_rooms r JOIN chats c ON c.id = r.chat_id" \
-	" WHERE " VISIBLE_TO_CALLER                                                                \
-	" AND ($3::text IS NULL OR r.room_type = $3)"                                              \
-	" AND ($4::boolean IS NULL OR r.is_active = $4::boolean)"                                  \
-	" AND ($5::boolean IS NULL OR r.is_archived = $5::boolean)"                                \
-	" AND ($6::text IS NULL OR r.chat_id = $6)"                                                \
-	" AND (r.updated_at, r.id) < ($7::timestamptz, $8::text)"                                  \
+	" WHERE " VISIBLE_TO_CALLER                                                                 \
+	" AND ($3::text IS NULL OR r.room_type = $3)"                                               \
+	" AND ($4::boolean IS NULL OR r.is_active = $4::boolean)"                                   \
+	" AND ($5::boolean IS NULL OR r.is_archived = $5::boolean)"                                 \
+	" AND ($6::text IS NULL OR r.chat_id = $6)"                                                 \
+	" AND (r.updated_at, r.id) < ($7::timestamptz, $8::text)"                                   \
 	" ORDER BY r.updated_at DESC, r.id DESC LIMIT $9::integer"
 
 /* Messages `m` of chats `c` with their rooms `h`, joined once per chat. */
@@ -57,81 +57,69 @@
 /* CALLER may read the history of chat `c` (room `h`): an admin, or a
  * participant whose side of the room allows it (a chat without a room
  * does). */
-#define HISTORY_VISIBLE(CALLER)                                                                   \
-	"($2 = 'admin' OR coalesce(CASE WHEN " CALLER " = c.therapist_id"                            \
+#define HISTORY_VISIBLE(CALLER)                                                                     \
+	"($2 = 'admin' OR coalesce(CASE WHEN " CALLER " = c.therapist_id"                           \
 	" THEN h.therapist_can_see_history ELSE h.patient_can_see_history END, true))"
-
-/* The columns of a page of messages: the list columns, the sort keys, and
- * whether the message may be delivered to RECIPIENT (NULL for nobody). */
-#define PAGE_COLUMNS(RECIPIENT)                                                                   \
-	MESSAGE_LIST_COLUMNS ", m.\"timestamp\" AS sort_at, m.id AS sort_id,"                         \
-	" m.sender_id <> " RECIPIENT " AND m.read_status = 'sent' AS deliverable"
 
 /* The keyset condition and order of a page: ORDER is ASC or DESC, AFTER the
  * comparison (> or <) with the cursor (CURSOR_AT, CURSOR_ID: when there is
  * none, a bound before or after every message), FETCH the SQL limit. */
-#define PAGE_ORDER(ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH)                                     \
-	" AND (m.\"timestamp\", m.id) " AFTER " (" CURSOR_AT "::timestamptz, " CURSOR_ID "::text)"   \
+#define PAGE_ORDER(ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH)                                       \
+	" AND (m.\"timestamp\", m.id) " AFTER " (" CURSOR_AT "::timestamptz, " CURSOR_ID "::text)"  \
 	" ORDER BY m.\"timestamp\" " ORDER ", m.id " ORDER " LIMIT " FETCH "::integer"
 
-/*
- * A page of messages: PAGE selects PAGE_COLUMNS, ordered by ORDER and
- * limited; SHOWN is how many of them the page shows. The messages shown
- * whose `deliverable` holds and that are still "sent" become "delivered",
- * skipping any another request holds. Columns: PAGE's, then whether this
- * request delivered the message.
- */
-#define MESSAGE_PAGE(PAGE, ORDER, SHOWN)                                                          \
-	"WITH page AS (" PAGE "),"                                                                   \
-	" shown AS (SELECT sort_id, deliverable FROM page"                                           \
-	"  ORDER BY sort_at " ORDER ", sort_id " ORDER " LIMIT " SHOWN "::integer),"                \
-	" delivered AS (UPDATE messages d SET read_status = 'delivered' WHERE d.id IN ("             \
-	"  SELECT l.id FROM messages l WHERE l.read_status = 'sent'"                                 \
-	"   AND l.id IN (SELECT sort_id FROM shown WHERE deliverable)"                                \
-	"  FOR NO KEY UPDATE SKIP LOCKED) RETURNING d.id)"                                           \
-	" SELECT page.*, sort_id IN (SELECT id FROM delivered) FROM page"                            \
-	" ORDER BY sort_at " ORDER ", sort_id " ORDER
+/* Within a chat whose history is hidden from them, a participant reads
+ * only their own messages. */
+#define HISTORY_FILTER " AND (m.sender_id = $1 OR " HISTORY_VISIBLE("$1") ")"
 
 /* GET /api/messages/ filters, after the chat: sender_id $4, emergency $5,
  * message_type $6, read_status $7, exclude_deleted $8, before $9, after
- * $10 (message ids), q $11 (only admins search deleted text); and within
- * a chat whose history is hidden from them, a participant's own messages. */
-#define MESSAGE_FILTERS                                                                           \
-	" AND (m.sender_id = $1 OR " HISTORY_VISIBLE("$1") ")"                                     \
-	" AND ($4::text IS NULL OR m.sender_id = $4)"                                              \
-	" AND ($5::boolean IS NULL OR m.emergency = $5::boolean)"                                  \
-	" AND ($6::text IS NULL OR m.message_type = $6)"                                           \
-	" AND ($7::text IS NULL OR m.read_status = $7)"                                            \
-	" AND (NOT $8::boolean OR NOT m.deleted)"                                                  \
-	" AND ($9::text IS NULL OR (m.\"timestamp\", m.id) <"                                        \
-	"  (SELECT b.\"timestamp\", b.id FROM messages b WHERE b.id = $9))"                          \
-	" AND ($10::text IS NULL OR (m.\"timestamp\", m.id) >"                                       \
-	"  (SELECT a.\"timestamp\", a.id FROM messages a WHERE a.id = $10))"                         \
+ * $10 (message ids), q $11 (only admins search deleted text). */
+#define MESSAGE_FILTERS                                                                             \
+	HISTORY_FILTER                                                                              \
+	" AND ($4::text IS NULL OR m.sender_id = $4)"                                               \
+	" AND ($5::boolean IS NULL OR m.emergency = $5::boolean)"                                   \
+	" AND ($6::text IS NULL OR m.message_type = $6)"                                            \
+	" AND ($7::text IS NULL OR m.read_status = $7)"                                             \
+	" AND (NOT $8::boolean OR NOT m.deleted)"                                                   \
+	" AND ($9::text IS NULL OR (m.\"timestamp\", m.id) <"                                       \
+	"  (SELECT b.\"timestamp\", b.id FROM messages b WHERE b.id = $9))"                         \
+	" AND ($10::text IS NULL OR (m.\"timestamp\", m.id) >"                                      \
+	"  (SELECT a.\"timestamp\", a.id FROM messages a WHERE a.id = $10))"                        \
 	" AND ($11::text IS NULL OR (to_tsvector('simple', m.text) @@ plainto_tsquery('simple', $11)" \
 	"  AND ($2 = 'admin' OR NOT m.deleted)))"
 
 /* Who a listing delivers to: its caller, unless an admin. */
 #define LISTING_RECIPIENT "CASE WHEN $2 = 'admin' THEN NULL ELSE $1 END"
 
-/* One chat's messages ($3), the common case: the chat and its room are
- * read once, then its messages in index order. */
-#define PAGE_OF_CHAT(ORDER, AFTER)                                                                \
-	"SELECT " PAGE_COLUMNS(LISTING_RECIPIENT)                                                   \
-	" FROM chats c LEFT JOIN chat_rooms h ON h.chat_id = c.id"                                   \
-	" CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.chat_id = c.id" MESSAGE_FILTERS      \
-	PAGE_ORDER(ORDER, AFTER, "$12", "$13", "$14") ") m"                                          \
+/* One chat's messages ($3) that pass FILTERS, from the cursor on (as in
+ * PAGE_ORDER): the chat and its room are read once, then its messages in
+ * index order. */
+#define PAGE_OF_CHAT(ORDER, AFTER, FILTERS, CURSOR_AT, CURSOR_ID, FETCH)                            \
+	"SELECT " MESSAGE_PAGE_COLUMNS(LISTING_RECIPIENT)                                           \
+	" FROM chats c LEFT JOIN chat_rooms h ON h.chat_id = c.id"                                  \
+	" CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.chat_id = c.id" FILTERS              \
+	PAGE_ORDER(ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH) ") m"                                 \
 	" WHERE c.id = $3 AND " VISIBLE_TO_CALLER
 
+/* The page apps ask for most: one chat's messages with no filter but the
+ * default exclude_deleted; the cursor is ($4, $5), the limit $6. Without
+ * the optional filters the planner's row estimate stays near the truth,
+ * and the one generic plan walks messages_chat_time in order and stops at
+ * the limit, however long the chat. */
+#define PAGE_OF_CHAT_UNFILTERED(ORDER, AFTER)                                                       \
+	PAGE_OF_CHAT(ORDER, AFTER, HISTORY_FILTER " AND NOT m.deleted", "$4", "$5", "$6")
+
 /* The messages of all the caller's chats ($3 NULL). */
-#define PAGE_OF_CALLER(ORDER, AFTER)                                                              \
-	"SELECT " PAGE_COLUMNS(LISTING_RECIPIENT) " FROM " MESSAGES_JOINED                          \
+#define PAGE_OF_CALLER(ORDER, AFTER)                                                                \
+	"SELECT " MESSAGE_PAGE_COLUMNS(LISTING_RECIPIENT) " FROM " MESSAGES_JOINED                  \
 	" WHERE " VISIBLE_TO_CALLER MESSAGE_FILTERS PAGE_ORDER(ORDER, AFTER, "$12", "$13", "$14")
 
 /* get_unread_messages for user $3 (the caller, or anyone for an admin): in
  * their chats (chat_id $4 narrows), not from them, not deleted, not read,
  * within the history they may see. Only their own listing delivers. */
-#define PAGE_UNREAD                                                                               \
-	"SELECT " PAGE_COLUMNS("CASE WHEN $3 = $1 THEN $1 END") " FROM " MESSAGES_JOINED            \
+#define PAGE_UNREAD                                                                                 \
+	"SELECT " MESSAGE_PAGE_COLUMNS("CASE WHEN $3 = $1 THEN $1 END") " FROM " MESSAGES_JOINED    \
 	" WHERE $3 IN (c.therapist_id, c.patient_id) AND ($2 = 'admin' OR $3 = $1)"                 \
 	" AND m.sender_id <> $3 AND NOT m.deleted AND m.read_status <> 'read'"                      \
 	" AND coalesce(CASE WHEN $3 = c.therapist_id THEN h.therapist_can_see_history"              \
@@ -205,14 +193,26 @@ const struct statement statements[STATEMENT__MAX] = {
 
 	/* ------------------------------------------------------------ messages */
 
+	[STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED] = {"message_list_of_chat_unfiltered",
+		PAGE_OF_CHAT_UNFILTERED("ASC", ">"), 6},
+	[STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED_NEWEST_FIRST] = {"message_list_of_chat_unfiltered_newest_first",
+		PAGE_OF_CHAT_UNFILTERED("DESC", "<"), 6},
 	[STATEMENT_MESSAGE_LIST_OF_CHAT] = {"message_list_of_chat",
-		MESSAGE_PAGE(PAGE_OF_CHAT("ASC", ">"), "ASC", "$15"), 15},
+		PAGE_OF_CHAT("ASC", ">", MESSAGE_FILTERS, "$12", "$13", "$14"), 14},
 	[STATEMENT_MESSAGE_LIST_OF_CHAT_NEWEST_FIRST] = {"message_list_of_chat_newest_first",
-		MESSAGE_PAGE(PAGE_OF_CHAT("DESC", "<"), "DESC", "$15"), 15},
-	[STATEMENT_MESSAGE_LIST] = {"message_list", MESSAGE_PAGE(PAGE_OF_CALLER("ASC", ">"), "ASC", "$15"), 15},
-	[STATEMENT_MESSAGE_LIST_NEWEST_FIRST] = {"message_list_newest_first",
-		MESSAGE_PAGE(PAGE_OF_CALLER("DESC", "<"), "DESC", "$15"), 15},
-	[STATEMENT_MESSAGE_UNREAD] = {"message_unread", MESSAGE_PAGE(PAGE_UNREAD, "ASC", "$8"), 8},
+		PAGE_OF_CHAT("DESC", "<", MESSAGE_FILTERS, "$12", "$13", "$14"), 14},
+	[STATEMENT_MESSAGE_LIST] = {"message_list", PAGE_OF_CALLER("ASC", ">"), 14},
+	[STATEMENT_MESSAGE_LIST_NEWEST_FIRST] = {"message_list_newest_first", PAGE_OF_CALLER("DESC", "<"), 14},
+	[STATEMENT_MESSAGE_UNREAD] = {"message_unread", PAGE_UNREAD, 7},
+
+	/* Delivers to the caller the messages $3 (a text array of the ids a
+	 * page showed them as deliverable): those still "sent" and not from
+	 * the caller become "delivered", skipping any that another request
+	 * holds. Answers the ids it delivered. */
+	[STATEMENT_MESSAGE_DELIVER] = {"message_deliver",
+		"UPDATE messages d SET read_status = 'delivered' WHERE d.id IN ("
+		"SELECT l.id FROM messages l WHERE l.id = ANY ($3::text[]) AND l.read_status = 'sent'"
+		" AND l.sender_id <> $1 FOR NO KEY UPDATE SKIP LOCKED) RETURNING d.id", 3},
 
 	/* The message $3 as the caller may see it: 'full' or 'hidden' (a
 	 * participant barred from the history reads only their own), then its

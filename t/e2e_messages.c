@@ -994,6 +994,34 @@ Test(messages, the_recipients_list_delivers_only_the_messages_it_returns)
 	cr_assert_str_eq(db_read_status(b), "sent");
 }
 
+Test(messages, filtered_and_cross_chat_lists_deliver_too)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	const char *a = send_id(pair.patient_token, pair.chat_id, "a");
+	const char *b = send_id(pair.patient_token, pair.chat_id, "b");
+	struct e2e_reply *filtered = list(pair.therapist_token,
+					  e2e_printf("?chat_id=%s&sender_id=%s&order=desc&limit=1",
+						     pair.chat_id, pair.patient));
+	cr_assert_str_eq(e2e_list_ids(filtered), b);
+	expect_string(e2e_at(filtered->json, 0), "read_status", "delivered");
+	cr_assert_str_eq(db_read_status(b), "delivered");
+	cr_assert_str_eq(db_read_status(a), "sent");
+	/* Across all the caller's chats: a is delivered now, b shows as it is. */
+	struct e2e_reply *everywhere = list(pair.therapist_token, "?order=desc&limit=500");
+	expect_string(e2e_find_id(everywhere->json, a), "read_status", "delivered");
+	expect_string(e2e_find_id(everywhere->json, b), "read_status", "delivered");
+	cr_assert_str_eq(db_read_status(a), "delivered");
+}
+
+Test(messages, an_admins_list_delivers_nothing)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	const char *a = send_id(pair.patient_token, pair.chat_id, "a");
+	struct e2e_reply *reply = list(e2e_admin_token(), e2e_printf("?chat_id=%s", pair.chat_id));
+	expect_string(e2e_find_id(reply->json, a), "read_status", "sent");
+	cr_assert_str_eq(db_read_status(a), "sent");
+}
+
 Test(messages, get_unread_messages_delivers_too)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
