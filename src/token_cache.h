@@ -16,21 +16,14 @@
 
 /* Every worker sees every user, so the cache is sized for a clinic's
  * active users at once: 600 users share 256 slots and hit about 40 % of
- * the time, but 4096 slots about 93 %. A slot costs 112 bytes and its
- * token's copy. */
+ * the time, but 4096 slots about 93 %. An empty slot costs a pointer; a
+ * full one about 100 bytes and its token. */
 #define TOKEN_CACHE_SLOTS 4096
 
-struct token_cache_entry {
-	uint64_t hash;
-	char *token;              /* owned copy; NULL when the slot is empty */
-	size_t length;
-	struct identity identity;
-	int64_t valid_from;       /* unix seconds, inclusive */
-	int64_t valid_until;      /* unix seconds, exclusive */
-};
+struct token_cache_entry;
 
 struct token_cache {
-	struct token_cache_entry entries[TOKEN_CACHE_SLOTS];
+	struct token_cache_entry *entries[TOKEN_CACHE_SLOTS];
 };
 
 /* True, filling `identity`, when `token` was verified and `now` lies in
