@@ -36,14 +36,14 @@ static void chat_list_row(struct buf *out, const PGresult *result, int row, cons
 	represent_chat(out, result, row, 0, &request->caller, false);
 }
 
-/* Newest first; the sort keys (updated_at, id) follow the chat. */
+/* Newest first; the sort keys are the chat's updated_at and id. */
 static const struct page_shape by_update = {
-	chat_list_row, 2, {CHAT__COLUMNS, CHAT__COLUMNS + 1}, {"infinity", ""},
+	chat_list_row, 2, {CHAT_UPDATED_AT, CHAT_ID}, {"infinity", ""},
 };
-/* Highest priority first: the keys are the priority, after the updated_at
- * and id that follow the chat. */
+/* Highest priority first: the keys are the priority, which follows the
+ * chat's list columns, then its updated_at and id. */
 static const struct page_shape by_priority = {
-	chat_list_row, 3, {CHAT__COLUMNS + 2, CHAT__COLUMNS, CHAT__COLUMNS + 1}, {"2147483647", "infinity", ""},
+	chat_list_row, 3, {CHAT_LIST__COLUMNS, CHAT_UPDATED_AT, CHAT_ID}, {"2147483647", "infinity", ""},
 };
 
 /* Lists the caller's chats narrowed by the filters, a page at a time. */

@@ -7,16 +7,19 @@
 #ifndef TCCHAT_COLUMNS_H
 #define TCCHAT_COLUMNS_H
 
-/* A chat `c`, as seen by the caller $1. */
-#define CHAT_COLUMNS                                                                                \
+/* A chat `c`, as seen by the caller $1: the list representation's
+ * columns, then the detail's. A statement for lists selects
+ * CHAT_LIST_COLUMNS alone. */
+#define CHAT_LIST_COLUMNS                                                                           \
 	"c.id, c.therapist_id, c.therapist_first_name, c.therapist_last_name,"                      \
 	" c.patient_id, c.patient_first_name, c.patient_last_name, c.status,"                       \
 	" c.last_message_text, c.last_message_timestamp, c.last_message_sender_id,"                 \
-	" c.therapist_unread_count, c.patient_unread_count, c.therapist_notifications,"             \
-	" c.patient_notifications, c.created_at, c.updated_at,"                                     \
+	" c.therapist_unread_count, c.patient_unread_count, c.updated_at,"                          \
 	" EXISTS (SELECT 1 FROM messages e WHERE e.chat_id = c.id AND e.emergency AND NOT e.deleted" \
 	"  AND e.read_status <> 'read' AND e.sender_id = CASE $1 WHEN c.therapist_id THEN c.patient_id" \
 	"  WHEN c.patient_id THEN c.therapist_id END) AS has_unread_emergency"
+#define CHAT_COLUMNS                                                                                \
+	CHAT_LIST_COLUMNS ", c.therapist_notifications, c.patient_notifications, c.created_at"
 
 enum chat_column {
 	CHAT_ID,
@@ -32,11 +35,12 @@ enum chat_column {
 	CHAT_LAST_MESSAGE_SENDER_ID,
 	CHAT_THERAPIST_UNREAD_COUNT,
 	CHAT_PATIENT_UNREAD_COUNT,
-	CHAT_THERAPIST_NOTIFICATIONS,
-	CHAT_PATIENT_NOTIFICATIONS,
-	CHAT_CREATED_AT,
 	CHAT_UPDATED_AT,
 	CHAT_HAS_UNREAD_EMERGENCY,  /* from the other participant, unread by the caller */
+	CHAT_LIST__COLUMNS,
+	CHAT_THERAPIST_NOTIFICATIONS = CHAT_LIST__COLUMNS,
+	CHAT_PATIENT_NOTIFICATIONS,
+	CHAT_CREATED_AT,
 	CHAT__COLUMNS
 };
 

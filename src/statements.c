@@ -21,23 +21,22 @@
 	" AND ($6::text IS NULL OR c.therapist_id = $6 OR c.patient_id = $6)"
 
 /* Newest updated_at first, after the cursor ($7 updated_at, $8 id: when
- * there is none, 'infinity' and ''); the sort keys follow the chat's
- * columns. */
+ * there is none, 'infinity' and ''), the chat's own columns. */
 #define CHAT_LIST(VISIBLE)                                                                          \
-	"SELECT " CHAT_COLUMNS ", c.updated_at, c.id FROM chats c WHERE " VISIBLE CHAT_LIST_FILTERS \
+	"SELECT " CHAT_LIST_COLUMNS " FROM chats c WHERE " VISIBLE CHAT_LIST_FILTERS                \
 	" AND (c.updated_at, c.id) < ($7::timestamptz, $8::text)"                                   \
 	" ORDER BY c.updated_at DESC, c.id DESC LIMIT $9::integer"
 
 /* Highest priority_score first, then as above; the cursor is ($7
- * priority, $8 updated_at, $9 id). The keys follow the chat's columns. */
+ * priority, $8 updated_at, $9 id). The priority follows the chat. */
 #define CHAT_LIST_BY_PRIORITY(VISIBLE)                                                              \
-	"SELECT ranked.*, priority FROM (SELECT " CHAT_COLUMNS ", c.updated_at AS sort_at,"         \
-	" c.id AS sort_id FROM chats c WHERE " VISIBLE CHAT_LIST_FILTERS ") ranked,"                \
+	"SELECT ranked.*, priority FROM (SELECT " CHAT_LIST_COLUMNS                                 \
+	" FROM chats c WHERE " VISIBLE CHAT_LIST_FILTERS ") ranked,"                                \
 	" LATERAL (SELECT CASE WHEN ranked.has_unread_emergency THEN 1000 ELSE 0 END"               \
 	"  + CASE $1 WHEN ranked.therapist_id THEN ranked.therapist_unread_count"                   \
 	"   WHEN ranked.patient_id THEN ranked.patient_unread_count ELSE 0 END AS priority) score"  \
-	" WHERE (priority, sort_at, sort_id) < ($7::integer, $8::timestamptz, $9::text)"            \
-	" ORDER BY priority DESC, sort_at DESC, sort_id DESC LIMIT $10::integer"
+	" WHERE (priority, ranked.updated_at, ranked.id) < ($7::integer, $8::timestamptz, $9::text)" \
+	" ORDER BY priority DESC, ranked.updated_at DESC, ranked.id DESC LIMIT $10::integer"
 
 /* Room list filters: room_type $3, is_active $4, is_archived $5, chat_id $6;
  * newest updated_at first after the cursor ($7, $8). */
