@@ -15,9 +15,9 @@
 	" c.patient_id, c.patient_first_name, c.patient_last_name, c.status,"                       \
 	" c.last_message_text, c.last_message_timestamp, c.last_message_sender_id,"                 \
 	" c.therapist_unread_count, c.patient_unread_count, c.updated_at,"                          \
-	" EXISTS (SELECT 1 FROM messages e WHERE e.chat_id = c.id AND e.emergency AND NOT e.deleted" \
-	"  AND e.read_status <> 'read' AND e.sender_id = CASE $1 WHEN c.therapist_id THEN c.patient_id" \
-	"  WHEN c.patient_id THEN c.therapist_id END) AS has_unread_emergency"
+	" CASE $1 WHEN c.therapist_id THEN c.therapist_unread_emergency_count > 0"                  \
+	"  WHEN c.patient_id THEN c.patient_unread_emergency_count > 0 ELSE false END"              \
+	"  AS has_unread_emergency"
 #define CHAT_COLUMNS                                                                                \
 	CHAT_LIST_COLUMNS ", c.therapist_notifications, c.patient_notifications, c.created_at"
 

@@ -129,7 +129,7 @@ struct run {
 	size_t requests;
 	size_t failures;
 	char first_failure[1024];
-	size_t marked_read, marked_all, deleted, self_deleted, edited, listed, checks, violations;
+	size_t marked_read, marked_all, deleted, self_deleted, edited, flagged, listed, checks, violations;
 	char first_violation[512];
 };
 
@@ -170,11 +170,13 @@ struct sender {
 	int number;
 };
 
-/* Every fifth message is an emergency: with four threads per sender, no
- * sender ever has 15 emergencies in a row (each thread puts at most one in
- * a run, as the recipient never deletes all the non-emergencies between two
- * of them), so the limit of 15 (429) is never reached. Every tenth message
- * is then edited by its sender (never one the recipient deletes: no 409). */
+/* Every fifth message is an emergency, and one in ten more becomes one
+ * after it is sent (half of those then stop being one by an edit): with
+ * four threads per sender, no sender ever has 15 emergencies in a row (each
+ * thread puts at most two in a run, as the recipient never deletes all the
+ * non-emergencies between them), so the limit of 15 (429) is never
+ * reached. Every tenth message is edited by its sender (never one the
+ * recipient deletes: no 409). */
 static void *sender_main(void *argument)
 {
 	struct sender *sender = argument;
@@ -215,6 +217,24 @@ static void *sender_main(void *argument)
 			free(answer.body);
 			pthread_mutex_lock(&run->lock);
 			run->edited++;
+			pthread_mutex_unlock(&run->lock);
+		}
+		if (i % 10 == 7) {
+			/* Flagged while the recipient may be reading it. */
+			char path[256];
+			snprintf(path, sizeof path, "/api/messages/%s/mark_emergency/", id);
+			sent = http_call(easy, "POST", path, run->token[sender->side], NULL, NULL, &answer);
+			run_record(run, "mark_emergency", &answer, sent && answer.status == 200);
+			free(answer.body);
+			if (i % 20 == 7) {
+				snprintf(path, sizeof path, "/api/messages/%s/", id);
+				sent = http_call(easy, "PATCH", path, run->token[sender->side],
+						 "{\"emergency\": false}", NULL, &answer);
+				run_record(run, "PATCH emergency", &answer, sent && answer.status == 200);
+				free(answer.body);
+			}
+			pthread_mutex_lock(&run->lock);
+			run->flagged++;
 			pthread_mutex_unlock(&run->lock);
 		}
 		if (is_deleted_by_sender(i)) {
@@ -345,8 +365,9 @@ static void *reader_main(void *argument)
 
 /* ---------------------------------------------------------------- checker */
 
-/* In one statement (one snapshot): each unread counter, the count it must
- * equal, and whether the preview is the newest non-deleted message. */
+/* In one statement (one snapshot): each unread counter and the count it
+ * must equal (the unread counts, then the unread emergency counts), and
+ * whether the preview is the newest non-deleted message. */
 static const char invariant_query[] =
 	"SELECT concat_ws('|', c.therapist_unread_count, "
 	"  (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.sender_id = c.patient_id "
@@ -354,6 +375,12 @@ static const char invariant_query[] =
 	"  c.patient_unread_count, "
 	"  (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.sender_id = c.therapist_id "
 	"     AND NOT m.deleted AND m.read_status <> 'read'), "
+	"  c.therapist_unread_emergency_count, "
+	"  (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.sender_id = c.patient_id "
+	"     AND NOT m.deleted AND m.read_status <> 'read' AND m.emergency), "
+	"  c.patient_unread_emergency_count, "
+	"  (SELECT count(*) FROM messages m WHERE m.chat_id = c.id AND m.sender_id = c.therapist_id "
+	"     AND NOT m.deleted AND m.read_status <> 'read' AND m.emergency), "
 	"  (c.last_message_text IS NOT DISTINCT FROM n.text "
 	"   AND c.last_message_timestamp IS NOT DISTINCT FROM n.\"timestamp\" "
 	"   AND c.last_message_sender_id IS NOT DISTINCT FROM n.sender_id)::text, "
@@ -365,12 +392,16 @@ static const char invariant_query[] =
 /* True when a row of invariant_query holds. */
 static bool invariant_holds(const char *row)
 {
-	long counter_t = -1, count_t = -2, counter_p = -1, count_p = -2;
+	long counters[8];
 	char preview[8] = "";
-	if (sscanf(row, "%ld|%ld|%ld|%ld|%7[a-z]", &counter_t, &count_t, &counter_p, &count_p,
-		   preview) != 5)
+	if (sscanf(row, "%ld|%ld|%ld|%ld|%ld|%ld|%ld|%ld|%7[a-z]", &counters[0], &counters[1],
+		   &counters[2], &counters[3], &counters[4], &counters[5], &counters[6], &counters[7],
+		   preview) != 9)
 		return false;
-	return counter_t == count_t && counter_p == count_p && strcmp(preview, "true") == 0;
+	for (int i = 0; i < 8; i += 2)
+		if (counters[i] != counters[i + 1])
+			return false;
+	return strcmp(preview, "true") == 0;
 }
 
 static void *checker_main(void *argument)
@@ -417,7 +448,8 @@ static void expect_chat_invariants(const struct e2e_pair *pair)
 	const char *row = e2e_sql(invariant_query, pair->chat_id, NULL);
 	cr_assert_not_null(row);
 	cr_assert(invariant_holds(row),
-		  "therapist counter|its count|patient counter|its count|preview true|preview|newest: %s",
+		  "counter|its count (unread: therapist, patient; emergencies: therapist, patient)"
+		  "|preview true|preview|newest: %s",
 		  row);
 	const char *patient_unread = e2e_sql(
 		"SELECT count(*) FROM messages WHERE chat_id = $1 AND sender_id = $2 AND NOT deleted "
@@ -500,10 +532,10 @@ Test(invariants, unread_counts_and_preview_hold_under_parallel_sends_reads_edits
 	struct run result = *run;
 	free(run);
 	cr_log_info("invariants: %zu requests in %lds: %zu marked read, %zu mark_all_read, %zu "
-		    "deleted by the recipient, %zu by the sender, %zu edited, %zu lists, %zu snapshot "
-		    "checks",
+		    "deleted by the recipient, %zu by the sender, %zu edited, %zu flagged emergency, "
+		    "%zu lists, %zu snapshot checks",
 		    result.requests, seconds, result.marked_read, result.marked_all, result.deleted,
-		    result.self_deleted, result.edited, result.listed, result.checks);
+		    result.self_deleted, result.edited, result.flagged, result.listed, result.checks);
 	cr_assert_eq(result.failures, 0, "%zu of %zu requests failed; the first: %s", result.failures,
 		     result.requests, result.first_failure);
 	cr_assert_eq(result.sent_count[SIDE_THERAPIST] + result.sent_count[SIDE_PATIENT],
@@ -514,7 +546,7 @@ Test(invariants, unread_counts_and_preview_hold_under_parallel_sends_reads_edits
 	cr_assert_gt(result.marked_read, 0);
 	cr_assert_eq(result.violations, 0,
 		     "%zu of %zu snapshots broke an invariant during the run; the first "
-		     "(therapist counter|its count|patient counter|its count|preview true|preview|newest): %s",
+		     "(counter|its count, four times|preview true|preview|newest): %s",
 		     result.violations, result.checks, result.first_violation);
 	expect_chat_invariants(&pair);
 
@@ -523,8 +555,9 @@ Test(invariants, unread_counts_and_preview_hold_under_parallel_sends_reads_edits
 				  pair.therapist_token, NULL, NULL), 200);
 	expect_status(e2e_request("POST", e2e_printf("/api/chats/%s/mark_all_read/", pair.chat_id),
 				  pair.patient_token, NULL, NULL), 200);
-	cr_assert_str_eq(e2e_sql("SELECT therapist_unread_count + patient_unread_count FROM chats "
-				 "WHERE id = $1", pair.chat_id, NULL), "0");
+	cr_assert_str_eq(e2e_sql("SELECT therapist_unread_count + patient_unread_count "
+				 "+ therapist_unread_emergency_count + patient_unread_emergency_count "
+				 "FROM chats WHERE id = $1", pair.chat_id, NULL), "0");
 	expect_chat_invariants(&pair);
 }
 

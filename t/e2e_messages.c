@@ -157,6 +157,7 @@ static struct chat_snapshot snapshot(const char *chat_id)
 	state.messages = e2e_sql("SELECT count(*) FROM messages WHERE chat_id = $1", chat_id, NULL);
 	state.chat = e2e_sql(
 		"SELECT coalesce((SELECT concat_ws('|', therapist_unread_count, patient_unread_count, "
+		"therapist_unread_emergency_count, patient_unread_emergency_count, "
 		"coalesce(last_message_text, '-'), coalesce(last_message_sender_id, '-'), "
 		"coalesce(last_message_timestamp::text, '-'), updated_at::text, status) "
 		"FROM chats WHERE id = $1), 'no chat')", chat_id, NULL);
@@ -579,6 +580,50 @@ Test(messages, an_emergency_from_the_other_participant_shows_as_unread_emergency
 	cr_assert_eq(e2e_int(chat, "priority_score"), 1001);
 	cr_assert_eq(e2e_bool(chat_detail(pair.patient_token, pair.chat_id), "has_unread_emergency"),
 		     false);
+}
+
+static bool therapist_sees_an_unread_emergency(const struct e2e_pair *pair)
+{
+	return e2e_bool(chat_detail(pair->therapist_token, pair->chat_id), "has_unread_emergency");
+}
+
+Test(messages, has_unread_emergency_follows_every_change_of_the_emergency_flag_read_and_delete)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	const char *a = send_id(pair.patient_token, pair.chat_id, "a");
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), false);
+	/* Flagged after sending, then unflagged by an edit. */
+	expect_status(e2e_request("POST", message_action(a, "mark_emergency"), pair.patient_token, NULL,
+				  NULL), 200);
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), true);
+	expect_status(e2e_request("PATCH", message_path(a), pair.patient_token, "{\"emergency\": false}",
+				  NULL), 200);
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), false);
+	/* Read one by one. */
+	expect_status(e2e_request("PATCH", message_path(a), pair.patient_token, "{\"emergency\": true}",
+				  NULL), 200);
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), true);
+	expect_status(e2e_request("POST", message_action(a, "mark_read"), pair.therapist_token, NULL,
+				  NULL), 200);
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), false);
+	/* A read message flagged later is no unread emergency. */
+	expect_status(e2e_request("POST", message_action(a, "mark_emergency"), pair.patient_token, NULL,
+				  NULL), 200);
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), false);
+	/* Deleted. */
+	const char *b = e2e_str(send_ok(pair.patient_token, pair.chat_id, "b", "\"emergency\": true"), "id");
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), true);
+	expect_status(e2e_request("DELETE", message_path(b), pair.patient_token, NULL, NULL), 204);
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), false);
+	/* All read at once. */
+	send_ok(pair.patient_token, pair.chat_id, "c", "\"emergency\": true");
+	send_ok(pair.patient_token, pair.chat_id, "d", "\"emergency\": true");
+	cr_assert_eq(e2e_int(chat_detail(pair.therapist_token, pair.chat_id), "priority_score"), 1002);
+	expect_status(e2e_request("POST", e2e_printf("/api/chats/%s/mark_all_read/", pair.chat_id),
+				  pair.therapist_token, NULL, NULL), 200);
+	cr_assert_eq(therapist_sees_an_unread_emergency(&pair), false);
+	cr_assert_str_eq(e2e_sql("SELECT therapist_unread_emergency_count || '|' || patient_unread_emergency_count"
+				 " FROM chats WHERE id = $1", pair.chat_id, NULL), "0|0");
 }
 
 /* ====================================================== Idempotency-Key */

@@ -229,14 +229,21 @@ FROM (SELECT DISTINCT ON (chat_id) chat_id, text, "timestamp", sender_id
 WHERE l.chat_id = c.id;
 
 -- updated_at: the newest message (deleting one does not move it); unread
--- counts: messages from the other participant, not deleted, not read.
+-- counts: messages from the other participant, not deleted, not read, and
+-- of those the emergencies.
 UPDATE chats c SET
     updated_at = greatest(c.created_at, a.newest),
     therapist_unread_count = a.therapist_unread,
-    patient_unread_count = a.patient_unread
+    patient_unread_count = a.patient_unread,
+    therapist_unread_emergency_count = a.therapist_unread_emergencies,
+    patient_unread_emergency_count = a.patient_unread_emergencies
 FROM (SELECT m.chat_id, max(m."timestamp") AS newest,
              count(*) FILTER (WHERE m.sender_id = ch.patient_id AND NOT m.deleted AND m.read_status <> 'read') AS therapist_unread,
-             count(*) FILTER (WHERE m.sender_id = ch.therapist_id AND NOT m.deleted AND m.read_status <> 'read') AS patient_unread
+             count(*) FILTER (WHERE m.sender_id = ch.therapist_id AND NOT m.deleted AND m.read_status <> 'read') AS patient_unread,
+             count(*) FILTER (WHERE m.sender_id = ch.patient_id AND NOT m.deleted AND m.read_status <> 'read'
+                              AND m.emergency) AS therapist_unread_emergencies,
+             count(*) FILTER (WHERE m.sender_id = ch.therapist_id AND NOT m.deleted AND m.read_status <> 'read'
+                              AND m.emergency) AS patient_unread_emergencies
       FROM messages m JOIN chats ch ON ch.id = m.chat_id
       GROUP BY m.chat_id) a
 WHERE a.chat_id = c.id;

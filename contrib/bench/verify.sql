@@ -14,6 +14,10 @@ WITH actual AS (
     SELECT c.id,
            count(m.id) FILTER (WHERE m.sender_id = c.patient_id AND NOT m.deleted AND m.read_status <> 'read') AS therapist_unread,
            count(m.id) FILTER (WHERE m.sender_id = c.therapist_id AND NOT m.deleted AND m.read_status <> 'read') AS patient_unread,
+           count(m.id) FILTER (WHERE m.sender_id = c.patient_id AND NOT m.deleted AND m.read_status <> 'read'
+                               AND m.emergency) AS therapist_unread_emergencies,
+           count(m.id) FILTER (WHERE m.sender_id = c.therapist_id AND NOT m.deleted AND m.read_status <> 'read'
+                               AND m.emergency) AS patient_unread_emergencies,
            max(m."timestamp") AS newest
     FROM chats c LEFT JOIN messages m ON m.chat_id = c.id
     GROUP BY c.id
@@ -30,6 +34,14 @@ FROM chats c JOIN actual a USING (id)
 UNION ALL
 SELECT 'patient_unread_count = unread messages from the therapist',
        count(*) FILTER (WHERE c.patient_unread_count <> a.patient_unread)
+FROM chats c JOIN actual a USING (id)
+UNION ALL
+SELECT 'therapist_unread_emergency_count = unread emergencies from the patient',
+       count(*) FILTER (WHERE c.therapist_unread_emergency_count <> a.therapist_unread_emergencies)
+FROM chats c JOIN actual a USING (id)
+UNION ALL
+SELECT 'patient_unread_emergency_count = unread emergencies from the therapist',
+       count(*) FILTER (WHERE c.patient_unread_emergency_count <> a.patient_unread_emergencies)
 FROM chats c JOIN actual a USING (id)
 UNION ALL
 SELECT 'last_message_* = newest non-deleted message by (timestamp, id)',
