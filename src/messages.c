@@ -304,9 +304,10 @@ static void edit_row(struct buf *out, const PGresult *result, int row, const str
 	represent_edit(out, result, row, 0, &request->caller);
 }
 
-/* Oldest first; the sort keys (edited_at, id) follow the edit. */
+/* Oldest first; the sort keys are the edit's edited_at and its id, which
+ * follows its columns. */
 static const struct page_shape edits_oldest_first = {
-	edit_row, 2, {EDIT__COLUMNS, EDIT__COLUMNS + 1}, {"-infinity", "0"},
+	edit_row, 2, {EDIT_EDITED_AT, EDIT__COLUMNS}, {"-infinity", "0"},
 };
 
 void messages_history(struct request *request, struct db *db, struct response *response)

@@ -90,26 +90,25 @@ void represent_string(struct buf *out, const char *text)
 
 void represent_time(struct buf *out, const char *text)
 {
-	/* "YYYY-MM-DD HH:MM:SS" [".f{1,6}"] "+00" */
-	size_t length = text ? strlen(text) : 0;
+	/* "YYYY-MM-DD HH:MM:SS" [".f{1,6}"] ["+00"]: a UTC timestamp as
+	 * PostgreSQL prints it, with or without its time zone. */
 	if (text == NULL) {
 		buf_append_str(out, "null");
 		return;
 	}
-	if (length < 22 || text[10] != ' ' || strcmp(text + length - 3, "+00") != 0) {
+	size_t length = strlen(text);
+	if (length >= 3 && strcmp(text + length - 3, "+00") == 0)
+		length -= 3;
+	if (length < 19 || length > 26 || text[10] != ' ' || (length > 19 && text[19] != '.')) {
 		represent_string(out, text);
 		return;
 	}
-	char stamp[] = "0000-00-00T00:00:00.000000Z";
-	memcpy(stamp, text, 10);
-	memcpy(stamp + 11, text + 11, 8);
-	if (text[19] == '.') {
-		size_t digits = length - 3 - 20;
-		memcpy(stamp + 20, text + 20, digits > 6 ? 6 : digits);
-	}
-	buf_append_char(out, '"');
-	buf_append_str(out, stamp);
-	buf_append_char(out, '"');
+	char stamp[] = "\"0000-00-00T00:00:00.000000Z\"";
+	memcpy(stamp + 1, text, 10);
+	memcpy(stamp + 12, text + 11, 8);
+	if (length > 20)
+		memcpy(stamp + 21, text + 20, length - 20);
+	buf_append(out, stamp, sizeof stamp - 1);
 }
 
 /* Writes `value` in decimal into `out` (room for any long). */

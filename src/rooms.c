@@ -33,9 +33,9 @@ static void room_list_row(struct buf *out, const PGresult *result, int row, cons
 	represent_room(out, result, row, 0, &request->caller, false);
 }
 
-/* Newest first; the sort keys (updated_at, id) follow the room. */
+/* Newest first; the sort keys are the room's updated_at and id. */
 static const struct page_shape by_update = {
-	room_list_row, 2, {ROOM__COLUMNS, ROOM__COLUMNS + 1}, {"infinity", ""},
+	room_list_row, 2, {ROOM_UPDATED_AT, ROOM_ID}, {"infinity", ""},
 };
 
 void rooms_list(struct request *request, struct db *db, struct response *response)

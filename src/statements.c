@@ -41,7 +41,7 @@
 /* Room list filters: room_type $3, is_active $4, is_archived $5, chat_id $6;
  * newest updated_at first after the cursor ($7, $8). */
 #define ROOM_LIST                                                                                   \
-	"SELECT " ROOM_COLUMNS ", r.updated_at, r.id FROM chat_rooms r JOIN chats c ON c.id = r.chat_id" \
+	"SELECT " ROOM_COLUMNS " FROM chat_rooms r JOIN chats c ON c.id = r.chat_id"                \
 	" WHERE " VISIBLE_TO_CALLER                                                                 \
 	" AND ($3::text IS NULL OR r.room_type = $3)"                                               \
 	" AND ($4::boolean IS NULL OR r.is_active = $4::boolean)"                                   \
@@ -221,9 +221,10 @@ const struct statement statements[STATEMENT__MAX] = {
 		MESSAGE_COLUMNS " FROM " MESSAGES_JOINED " WHERE m.id = $3 AND " VISIBLE_TO_CALLER, 3},
 
 	/* The edits of message $3, oldest first, after the cursor ($4
-	 * edited_at, $5 id); the sort keys follow the edit's columns. */
+	 * edited_at, $5 id); the sort keys are its edited_at and the id that
+	 * follows its columns. */
 	[STATEMENT_MESSAGE_HISTORY] = {"message_history",
-		"SELECT " EDIT_COLUMNS ", e.edited_at, e.id::text"
+		"SELECT " EDIT_COLUMNS ", e.id::text"
 		" FROM message_edits e JOIN messages m ON m.id = e.message_id WHERE e.message_id = $3"
 		" AND (e.edited_at, e.id) > ($4::timestamptz, $5::bigint)"
 		" ORDER BY e.edited_at, e.id LIMIT $6::integer", 6},

@@ -65,6 +65,10 @@ Test(represent_time, postgresql_utc_text_becomes_rfc3339_with_microseconds)
 		{"2026-11-26 04:12:56.1234+00", "\"2026-11-26T04:12:56.123400Z\""},
 		{"2026-11-26 04:12:56.1+00", "\"2026-11-26T04:12:56.100000Z\""},
 		{"2026-11-26 04:12:56+00", "\"2026-11-26T04:12:56.000000Z\""},
+		/* Cast to timestamp without time zone, as columns.h selects them. */
+		{"2026-11-26 04:12:56.123456", "\"2026-11-26T04:12:56.123456Z\""},
+		{"2026-11-26 04:12:56.12", "\"2026-11-26T04:12:56.120000Z\""},
+		{"2026-11-26 04:12:56", "\"2026-11-26T04:12:56.000000Z\""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *json = time_of(cases[i].text);
@@ -80,5 +84,11 @@ Test(represent_time, null_is_null_and_an_unknown_form_is_kept_as_a_string)
 	free(json);
 	json = time_of("infinity");
 	cr_expect_str_eq(json, "\"infinity\"");
+	free(json);
+	json = time_of("2026-11-26 04:12:56.1234567");
+	cr_expect_str_eq(json, "\"2026-11-26 04:12:56.1234567\"", "more than six fractional digits");
+	free(json);
+	json = time_of("2026-11-26 04:12:56+01");
+	cr_expect_str_eq(json, "\"2026-11-26 04:12:56+01\"", "an offset other than UTC");
 	free(json);
 }
