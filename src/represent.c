@@ -2,6 +2,7 @@
  * The JSON representations, written straight into a buffer from the text
  * columns PostgreSQL returns: no intermediate objects, one pass per row.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,18 +52,39 @@ static const bool must_escape[256] = {
 	[0x1e] = true, [0x1f] = true, ['"'] = true, ['\\'] = true,
 };
 
-/* Appends `text` with what JSON strings must escape escaped. */
-static void append_escaped(struct buf *out, const char *text)
+#define EVERY_BYTE(b) (0x0101010101010101ULL * (b))
+
+/* Whether any of the 8 bytes of `word` must be escaped: below 0x20 (NUL
+ * among them), '"' or '\\'. Bit tricks from "Bit Twiddling Hacks": a
+ * byte-wise subtraction borrows into a byte's top bit exactly where the
+ * byte was smaller; bytes of 0x80 and above (UTF-8) never match. */
+static inline bool word_must_escape(uint64_t word)
+{
+	uint64_t below_space = (word - EVERY_BYTE(0x20)) & ~word;
+	uint64_t quote = word ^ EVERY_BYTE('"'), backslash = word ^ EVERY_BYTE('\\');
+	uint64_t is_quote = (quote - EVERY_BYTE(1)) & ~quote;
+	uint64_t is_backslash = (backslash - EVERY_BYTE(1)) & ~backslash;
+	return ((below_space | is_quote | is_backslash) & EVERY_BYTE(0x80)) != 0;
+}
+
+/* Appends the `length` bytes of `text` with what JSON strings must escape
+ * escaped. Most text needs none: it is checked 8 bytes at a time and
+ * copied in one piece. */
+static void append_escaped(struct buf *out, const char *text, size_t length)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)text, *run = p;
-	for (;; p++) {
-		if (!must_escape[*p])
+	const unsigned char *p = (const unsigned char *)text, *end = p + length, *run = p;
+	while (p < end) {
+		uint64_t word;
+		if (end - p >= 8 && (memcpy(&word, p, 8), !word_must_escape(word))) {
+			p += 8;
 			continue;
+		}
+		if (!must_escape[*p]) {
+			p++;
+			continue;
+		}
 		buf_append(out, (const char *)run, (size_t)(p - run));
-		if (*p == '\0')
-			return;
-		run = p + 1;
 		switch (*p) {
 		case '"': buf_append(out, "\\\"", 2); break;
 		case '\\': buf_append(out, "\\\\", 2); break;
@@ -74,7 +96,9 @@ static void append_escaped(struct buf *out, const char *text)
 			buf_append(out, escaped, sizeof escaped);
 		}
 		}
+		run = ++p;
 	}
+	buf_append(out, (const char *)run, (size_t)(p - run));
 }
 
 void represent_string(struct buf *out, const char *text)
@@ -84,7 +108,7 @@ void represent_string(struct buf *out, const char *text)
 		return;
 	}
 	buf_append_char(out, '"');
-	append_escaped(out, text);
+	append_escaped(out, text, strlen(text));
 	buf_append_char(out, '"');
 }
 
@@ -129,9 +153,11 @@ static void format_long(char out[24], long value)
 	out[used] = '\0';
 }
 
+/* A column's text, or NULL for SQL NULL (which libpq gives as ""). */
 static const char *column(const PGresult *result, int row, int index)
 {
-	return PQgetisnull(result, row, index) ? NULL : PQgetvalue(result, row, index);
+	const char *value = PQgetvalue(result, row, index);
+	return value[0] == '\0' && PQgetisnull(result, row, index) ? NULL : value;
 }
 
 static void field_string(struct object *object, const char *key, size_t length, const char *text)
@@ -166,9 +192,9 @@ static void field_full_name(struct object *object, const char *key, size_t lengt
 {
 	object_key(object, key, length);
 	buf_append_char(object->out, '"');
-	append_escaped(object->out, first ? first : "");
+	append_escaped(object->out, first ? first : "", first ? strlen(first) : 0);
 	buf_append_char(object->out, ' ');
-	append_escaped(object->out, last ? last : "");
+	append_escaped(object->out, last ? last : "", last ? strlen(last) : 0);
 	buf_append_char(object->out, '"');
 }
 

@@ -49,6 +49,29 @@ Test(represent_string, escapes_what_json_requires_and_nothing_else)
 	}
 }
 
+/* Text is checked 8 bytes at a time: every ASCII byte, at every place in
+ * and around a word, comes out escaped exactly when JSON requires it. */
+Test(represent_string, every_ascii_byte_at_every_place_round_trips)
+{
+	for (int byte = 1; byte < 0x80; byte++) {
+		bool escaped = byte < 0x20 || byte == '"' || byte == '\\';
+		for (size_t place = 0; place < 19; place++) {
+			char text[20];
+			memset(text, 'a', sizeof text - 1);
+			text[sizeof text - 1] = '\0';
+			text[place] = (char)byte;
+			char *json = string_of(text);
+			struct json_object *parsed = json_tokener_parse(json);
+			cr_assert_str_eq(json_object_get_string(parsed), text, "byte 0x%02x at %zu: %s", byte,
+					 place, json);
+			cr_assert_eq(strlen(json) > sizeof text + 1, escaped, "byte 0x%02x at %zu: %s", byte,
+				     place, json);
+			json_object_put(parsed);
+			free(json);
+		}
+	}
+}
+
 Test(represent_string, null_is_json_null)
 {
 	char *json = string_of(NULL);
