@@ -69,14 +69,25 @@ enum room_column {
 	ROOM__COLUMNS
 };
 
+/* The full names of chat `c`'s participants, "first last" as the original
+ * service joins them. */
+#define THERAPIST_FULL_NAME "concat_ws(' ', c.therapist_first_name, c.therapist_last_name)"
+#define PATIENT_FULL_NAME "concat_ws(' ', c.patient_first_name, c.patient_last_name)"
+
+/* The name of message `m`'s sender: one of chat `c`'s participants, whose
+ * full names are THERAPIST_NAME and PATIENT_NAME. */
+#define SENDER_NAME(THERAPIST_NAME, PATIENT_NAME)                                                   \
+	"CASE m.sender_id WHEN c.therapist_id THEN " THERAPIST_NAME                                 \
+	" WHEN c.patient_id THEN " PATIENT_NAME " ELSE 'Unknown User' END"
+
 /* A message `m` of chat `c`: the list representation's columns, then the
- * detail's. A statement for lists selects MESSAGE_LIST_COLUMNS alone. */
-#define MESSAGE_LIST_COLUMNS                                                                        \
+ * detail's. A statement for lists selects MESSAGE_LIST_COLUMNS alone, or
+ * MESSAGE_LIST_COLUMNS_NAMED with the participants' names computed once. */
+#define MESSAGE_LIST_COLUMNS_NAMED(THERAPIST_NAME, PATIENT_NAME)                                    \
 	"m.id, m.chat_id, m.sender_id, m.text, m.emergency, m.message_type, m.read_status,"         \
-	" m.reply_to, m.edited, m.deleted, m.\"timestamp\"::timestamp,"                             \
-	" CASE m.sender_id WHEN c.therapist_id THEN concat_ws(' ', c.therapist_first_name,"         \
-	"  c.therapist_last_name) WHEN c.patient_id THEN concat_ws(' ', c.patient_first_name,"      \
-	"  c.patient_last_name) ELSE 'Unknown User' END"
+	" m.reply_to, m.edited, m.deleted, m.\"timestamp\"::timestamp, "                            \
+	SENDER_NAME(THERAPIST_NAME, PATIENT_NAME)
+#define MESSAGE_LIST_COLUMNS MESSAGE_LIST_COLUMNS_NAMED(THERAPIST_FULL_NAME, PATIENT_FULL_NAME)
 #define MESSAGE_COLUMNS                                                                             \
 	MESSAGE_LIST_COLUMNS ","                                                                    \
 	" m.attachment_url, m.attachment_name, m.attachment_size, m.read_at::timestamp, m.read_by," \
@@ -108,14 +119,6 @@ enum message_column {
 	MESSAGE_DELETED_BY,
 	MESSAGE__COLUMNS
 };
-
-/* A message of a page: the list columns (among them the sort keys,
- * timestamp and id), then whether it may be delivered to RECIPIENT (NULL
- * for nobody), which delivery.c acts on. */
-#define MESSAGE_PAGE_COLUMNS(RECIPIENT)                                                             \
-	MESSAGE_LIST_COLUMNS ", m.sender_id <> " RECIPIENT " AND m.read_status = 'sent'"
-
-enum { MESSAGE_DELIVERABLE = MESSAGE_LIST__COLUMNS };
 
 /* An edit `e` of a message `m`. */
 #define EDIT_COLUMNS "e.previous_text, e.edited_at::timestamp, e.edited_by, m.deleted"

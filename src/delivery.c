@@ -31,13 +31,20 @@ static int compare_strings(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-bool delivery_deliver_shown(const PGresult *page, int shown, const struct request *request, struct db *db,
-			    bool *delivered, struct response *response)
+/* Whether row `row` of a page may be delivered to `recipient`. */
+static bool deliverable(const PGresult *page, int row, const char *recipient)
+{
+	return recipient != NULL && strcmp(PQgetvalue(page, row, MESSAGE_READ_STATUS), "sent") == 0 &&
+	       strcmp(PQgetvalue(page, row, MESSAGE_SENDER_ID), recipient) != 0;
+}
+
+bool delivery_deliver_shown(const PGresult *page, int shown, const char *recipient, const struct request *request,
+			    struct db *db, bool *delivered, struct response *response)
 {
 	struct buf ids = {0};
 	for (int row = 0; row < shown; row++) {
 		delivered[row] = false;
-		if (PQgetvalue(page, row, MESSAGE_DELIVERABLE)[0] != 't')
+		if (!deliverable(page, row, recipient))
 			continue;
 		buf_append_char(&ids, ids.length == 0 ? '{' : ',');
 		append_array_element(&ids, PQgetvalue(page, row, MESSAGE_ID));
@@ -61,7 +68,7 @@ bool delivery_deliver_shown(const PGresult *page, int shown, const struct reques
 	qsort(done, (size_t)count, sizeof *done, compare_strings);
 	for (int row = 0; row < shown; row++) {
 		const char *id = PQgetvalue(page, row, MESSAGE_ID);
-		delivered[row] = PQgetvalue(page, row, MESSAGE_DELIVERABLE)[0] == 't' &&
+		delivered[row] = deliverable(page, row, recipient) &&
 				 bsearch(&id, done, (size_t)count, sizeof *done, compare_strings) != NULL;
 	}
 	free(done);

@@ -183,16 +183,18 @@ static const struct page_shape newest_first = {
 	message_list_row, 2, {MESSAGE_TIMESTAMP, MESSAGE_ID}, {"infinity", ""},
 };
 
-/* Runs a page statement, delivers what the page shows its caller, and
- * answers the page. */
+/* Runs a page statement, delivers what the page shows to `recipient` (the
+ * caller, or NULL for nobody), and answers the page. */
 static void message_page_query(const struct page *page, const struct request *request, struct db *db,
-			       enum statement_id id, const char *const *params, struct response *response)
+			       enum statement_id id, const char *const *params, const char *recipient,
+			       struct response *response)
 {
 	PGresult *result = handler_run(db, id, params, response);
 	if (result == NULL)
 		return;
 	bool delivered[PAGE_LIMIT_MAX];
-	if (delivery_deliver_shown(result, page_rows_shown(page, result), request, db, delivered, response))
+	if (delivery_deliver_shown(result, page_rows_shown(page, result), recipient, request, db, delivered,
+				   response))
 		page_respond(page, request, result, delivered, response);
 	PQclear(result);
 }
@@ -224,20 +226,23 @@ void messages_list(struct request *request, struct db *db, struct response *resp
 	bool descending = v[LIST_ORDER].present && strcmp(v[LIST_ORDER].text, "desc") == 0;
 	if (!page_parse(request, descending ? &newest_first : &oldest_first, &page, response))
 		goto done;
+	/* A listing delivers to its caller, unless an admin. */
+	const char *recipient = caller_is_admin(request) ? NULL : request->caller.id;
 	if (list_is_unfiltered(v)) {
 		const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, page.keys[0], page.keys[1],
 					page.fetch_limit};
 		message_page_query(&page, request, db,
 				   descending ? STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED_NEWEST_FIRST
 					      : STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED,
-				   params, response);
+				   params, recipient, response);
 	} else {
 		const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, v[LIST_SENDER].text,
 					v[LIST_EMERGENCY].text, v[LIST_TYPE].text, v[LIST_READ_STATUS].text,
 					v[LIST_EXCLUDE_DELETED].present ? v[LIST_EXCLUDE_DELETED].text : "true",
 					v[LIST_BEFORE].text, v[LIST_AFTER].text, v[LIST_SEARCH].text,
 					page.keys[0], page.keys[1], page.fetch_limit};
-		message_page_query(&page, request, db, lists[v[LIST_CHAT].present][descending], params, response);
+		message_page_query(&page, request, db, lists[v[LIST_CHAT].present][descending], params, recipient,
+				   response);
 	}
 done:
 	page_free(&page);
@@ -264,7 +269,9 @@ void messages_unread(struct request *request, struct db *db, struct response *re
 	}
 	const char *params[] = {CALLER_PARAMS(request), user, query.values[UNREAD_CHAT].text, page.keys[0],
 				page.keys[1], page.fetch_limit};
-	message_page_query(&page, request, db, STATEMENT_MESSAGE_UNREAD, params, response);
+	/* Only the user's own listing delivers. */
+	const char *recipient = strcmp(user, request->caller.id) == 0 ? request->caller.id : NULL;
+	message_page_query(&page, request, db, STATEMENT_MESSAGE_UNREAD, params, recipient, response);
 done:
 	page_free(&page);
 	fields_free(&query);

@@ -71,11 +71,11 @@
  * only their own messages. */
 #define HISTORY_FILTER " AND (m.sender_id = $1 OR " HISTORY_VISIBLE("$1") ")"
 
-/* GET /api/messages/ filters, after the chat: sender_id $4, emergency $5,
- * message_type $6, read_status $7, exclude_deleted $8, before $9, after
- * $10 (message ids), q $11 (only admins search deleted text). */
+/* GET /api/messages/ filters, after the chat and the history: sender_id
+ * $4, emergency $5, message_type $6, read_status $7, exclude_deleted $8,
+ * before $9, after $10 (message ids), q $11 (only admins search deleted
+ * text). */
 #define MESSAGE_FILTERS                                                                             \
-	HISTORY_FILTER                                                                              \
 	" AND ($4::text IS NULL OR m.sender_id = $4)"                                               \
 	" AND ($5::boolean IS NULL OR m.emergency = $5::boolean)"                                   \
 	" AND ($6::text IS NULL OR m.message_type = $6)"                                            \
@@ -88,16 +88,20 @@
 	" AND ($11::text IS NULL OR (to_tsvector('simple', m.text) @@ plainto_tsquery('simple', $11)" \
 	"  AND ($2 = 'admin' OR NOT m.deleted)))"
 
-/* Who a listing delivers to: its caller, unless an admin. */
-#define LISTING_RECIPIENT "CASE WHEN $2 = 'admin' THEN NULL ELSE $1 END"
-
 /* One chat's messages ($3) that pass FILTERS, from the cursor on (as in
  * PAGE_ORDER): the chat and its room are read once, then its messages in
- * index order. */
+ * index order. What is the same for every message of the page, whether
+ * the caller sees the chat's history and the participants' names, is
+ * computed once in `v`: OFFSET 0 keeps the planner from folding it back
+ * into the expressions it would then compute once per message. */
 #define PAGE_OF_CHAT(ORDER, AFTER, FILTERS, CURSOR_AT, CURSOR_ID, FETCH)                            \
-	"SELECT " MESSAGE_PAGE_COLUMNS(LISTING_RECIPIENT)                                           \
+	"SELECT " MESSAGE_LIST_COLUMNS_NAMED("v.therapist_name", "v.patient_name")                  \
 	" FROM chats c LEFT JOIN chat_rooms h ON h.chat_id = c.id"                                  \
-	" CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.chat_id = c.id" FILTERS              \
+	" CROSS JOIN LATERAL (SELECT " HISTORY_VISIBLE("$1") " AS sees_history,"                    \
+	"  " THERAPIST_FULL_NAME " AS therapist_name, " PATIENT_FULL_NAME " AS patient_name"        \
+	"  OFFSET 0) v"                                                                             \
+	" CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.chat_id = c.id"                      \
+	" AND (v.sees_history OR m.sender_id = $1)" FILTERS                                         \
 	PAGE_ORDER(ORDER, AFTER, CURSOR_AT, CURSOR_ID, FETCH) ") m"                                 \
 	" WHERE c.id = $3 AND " VISIBLE_TO_CALLER
 
@@ -107,18 +111,19 @@
  * and the one generic plan walks messages_chat_time in order and stops at
  * the limit, however long the chat. */
 #define PAGE_OF_CHAT_UNFILTERED(ORDER, AFTER)                                                       \
-	PAGE_OF_CHAT(ORDER, AFTER, HISTORY_FILTER " AND NOT m.deleted", "$4", "$5", "$6")
+	PAGE_OF_CHAT(ORDER, AFTER, " AND NOT m.deleted", "$4", "$5", "$6")
 
 /* The messages of all the caller's chats ($3 NULL). */
 #define PAGE_OF_CALLER(ORDER, AFTER)                                                                \
-	"SELECT " MESSAGE_PAGE_COLUMNS(LISTING_RECIPIENT) " FROM " MESSAGES_JOINED                  \
-	" WHERE " VISIBLE_TO_CALLER MESSAGE_FILTERS PAGE_ORDER(ORDER, AFTER, "$12", "$13", "$14")
+	"SELECT " MESSAGE_LIST_COLUMNS " FROM " MESSAGES_JOINED                                     \
+	" WHERE " VISIBLE_TO_CALLER HISTORY_FILTER MESSAGE_FILTERS                                  \
+	PAGE_ORDER(ORDER, AFTER, "$12", "$13", "$14")
 
 /* get_unread_messages for user $3 (the caller, or anyone for an admin): in
  * their chats (chat_id $4 narrows), not from them, not deleted, not read,
  * within the history they may see. Only their own listing delivers. */
 #define PAGE_UNREAD                                                                                 \
-	"SELECT " MESSAGE_PAGE_COLUMNS("CASE WHEN $3 = $1 THEN $1 END") " FROM " MESSAGES_JOINED    \
+	"SELECT " MESSAGE_LIST_COLUMNS " FROM " MESSAGES_JOINED                                     \
 	" WHERE $3 IN (c.therapist_id, c.patient_id) AND ($2 = 'admin' OR $3 = $1)"                 \
 	" AND m.sender_id <> $3 AND NOT m.deleted AND m.read_status <> 'read'"                      \
 	" AND coalesce(CASE WHEN $3 = c.therapist_id THEN h.therapist_can_see_history"              \
