@@ -1,6 +1,7 @@
 /*
  * Reading a request from, and writing a response to, a FastCGI stream.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,4 +106,16 @@ void fcgi_write_response(FCGX_Request *fcgi, const struct request *request, cons
 		     (unsigned long)length);
 	if (!request->head)
 		FCGX_PutStr(response->body, (int)length, fcgi->out);
+}
+
+void fcgi_finish(FCGX_Request *fcgi, const struct request *request)
+{
+	/* nginx sends nothing after the end of a request's input, so once that
+	 * end is read, closing at once loses nothing. Otherwise libfcgi shuts
+	 * the socket down and waits for nginx to close it first: one more
+	 * sleep and wake-up of the worker per request. A body left unread (too
+	 * large) or any input past its end keeps that careful close. */
+	if (!request->body_too_large && FCGX_GetChar(fcgi->in) == EOF && FCGX_GetError(fcgi->in) == 0)
+		FCGX_Detach(fcgi);
+	FCGX_Finish_r(fcgi);
 }

@@ -15,4 +15,7 @@ void fcgi_read_request(FCGX_Request *fcgi, long body_limit, struct request *requ
 
 void fcgi_write_response(FCGX_Request *fcgi, const struct request *request, const struct response *response);
 
+/* Ends the request and closes its connection. */
+void fcgi_finish(FCGX_Request *fcgi, const struct request *request);
+
 #endif

@@ -39,6 +39,16 @@ bool log_enabled(enum log_level level)
 	return level <= current_level;
 }
 
+/* The worker's pid, read once: getpid(2) is a system call, and a worker
+ * never forks. */
+static int log_pid(void)
+{
+	static int pid;
+	if (pid == 0)
+		pid = (int)getpid();
+	return pid;
+}
+
 void log_write(enum log_level level, const char *format, ...)
 {
 	if (!log_enabled(level))
@@ -50,7 +60,7 @@ void log_write(enum log_level level, const char *format, ...)
 	gmtime_r(&now.tv_sec, &utc);
 	int prefix = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ tcchat[%d] %s: ",
 			      utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-			      utc.tm_sec, now.tv_nsec / 1000000, (int)getpid(), log_level_names[level]);
+			      utc.tm_sec, now.tv_nsec / 1000000, log_pid(), log_level_names[level]);
 	va_list args;
 	va_start(args, format);
 	vsnprintf(line + prefix, sizeof line - (size_t)prefix - 1, format, args);
@@ -60,7 +70,7 @@ void log_write(enum log_level level, const char *format, ...)
 	line[length++] = '\n';
 	if (lines_dropped > 0) {
 		char notice[64];
-		int n = snprintf(notice, sizeof notice, "tcchat[%d] warn: log: %lu lines dropped\n", (int)getpid(),
+		int n = snprintf(notice, sizeof notice, "tcchat[%d] warn: log: %lu lines dropped\n", log_pid(),
 				 lines_dropped);
 		if (write(STDERR_FILENO, notice, (size_t)n) == n)
 			lines_dropped = 0;

@@ -94,7 +94,7 @@ static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db
 		fcgi_read_request(fcgi, config->body_limit_bytes, &request);
 		router_dispatch(&request, db, keys, time(NULL), &response);
 		fcgi_write_response(fcgi, &request, &response);
-		FCGX_Finish_r(fcgi);
+		fcgi_finish(fcgi, &request);
 		double milliseconds = elapsed_ms(&start);
 		log_request(&request, &response, milliseconds);
 		metrics_record_request(request.route_index, response.status, milliseconds);
