@@ -33,6 +33,22 @@ static inline void buf_append_str(struct buf *buf, const char *text)
 	buf_append(buf, text, strlen(text));
 }
 
+/* Makes room for `extra` more bytes and returns where they go, for a writer
+ * that knows a bound of what it writes; buf_commit then ends the contents
+ * at `end`. */
+static inline char *buf_space(struct buf *buf, size_t extra)
+{
+	if (buf->length + extra + 1 > buf->capacity)
+		buf_reserve(buf, extra);
+	return buf->data + buf->length;
+}
+
+static inline void buf_commit(struct buf *buf, char *end)
+{
+	buf->length = (size_t)(end - buf->data);
+	*end = '\0';
+}
+
 static inline void buf_append_char(struct buf *buf, char c)
 {
 	if (buf->length + 2 > buf->capacity)

@@ -31,12 +31,22 @@ static void object_end(struct object *object)
  * are literals, so they cost no work per row. */
 #define KEY(name) "\"" name "\":", sizeof("\"" name "\":") - 1
 
+/* Starts a field: the comma before all but the first, then its key.
+ * Returns where its value goes, with room for `value_room` bytes: one
+ * check for room per field. */
+static char *field_start(struct object *object, const char *key, size_t key_length, size_t value_room)
+{
+	char *at = buf_space(object->out, 1 + key_length + value_room);
+	if (object->started)
+		*at++ = ',';
+	object->started = true;
+	memcpy(at, key, key_length);
+	return at + key_length;
+}
+
 static void object_key(struct object *object, const char *key, size_t length)
 {
-	if (object->started)
-		buf_append_char(object->out, ',');
-	object->started = true;
-	buf_append(object->out, key, length);
+	buf_commit(object->out, field_start(object, key, length, 0));
 }
 
 /* ---------------------------------------------------------------- values */
@@ -67,24 +77,31 @@ static inline bool word_must_escape(uint64_t word)
 	return ((below_space | is_quote | is_backslash) & EVERY_BYTE(0x80)) != 0;
 }
 
+/* The length of the start of `text` that needs no escape, checked 8 bytes
+ * at a time. */
+static size_t plain_length(const unsigned char *text, size_t length)
+{
+	size_t plain = 0;
+	uint64_t word;
+	while (length - plain >= 8 && (memcpy(&word, text + plain, 8), !word_must_escape(word)))
+		plain += 8;
+	while (plain < length && !must_escape[text[plain]])
+		plain++;
+	return plain;
+}
+
 /* Appends the `length` bytes of `text` with what JSON strings must escape
- * escaped. Most text needs none: it is checked 8 bytes at a time and
- * copied in one piece. */
+ * escaped, the runs between escapes copied whole. */
 static void append_escaped(struct buf *out, const char *text, size_t length)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)text, *end = p + length, *run = p;
-	while (p < end) {
-		uint64_t word;
-		if (end - p >= 8 && (memcpy(&word, p, 8), !word_must_escape(word))) {
-			p += 8;
-			continue;
-		}
-		if (!must_escape[*p]) {
-			p++;
-			continue;
-		}
-		buf_append(out, (const char *)run, (size_t)(p - run));
+	const unsigned char *p = (const unsigned char *)text, *end = p + length;
+	for (;;) {
+		size_t plain = plain_length(p, (size_t)(end - p));
+		buf_append(out, (const char *)p, plain);
+		p += plain;
+		if (p == end)
+			return;
 		switch (*p) {
 		case '"': buf_append(out, "\\\"", 2); break;
 		case '\\': buf_append(out, "\\\\", 2); break;
@@ -96,43 +113,68 @@ static void append_escaped(struct buf *out, const char *text, size_t length)
 			buf_append(out, escaped, sizeof escaped);
 		}
 		}
-		run = ++p;
+		p++;
 	}
-	buf_append(out, (const char *)run, (size_t)(p - run));
+}
+
+/* Writes `text` (`length` bytes) as a JSON string at `at`, which has room
+ * for it as it is and its quotes: most text needs no escape and is copied
+ * in one piece. */
+static void put_string(struct buf *out, char *at, const char *text, size_t length)
+{
+	size_t plain = plain_length((const unsigned char *)text, length);
+	*at++ = '"';
+	memcpy(at, text, plain);
+	at += plain;
+	if (plain < length) {
+		buf_commit(out, at);
+		append_escaped(out, text + plain, length - plain);
+		at = buf_space(out, 1);
+	}
+	*at++ = '"';
+	buf_commit(out, at);
 }
 
 void represent_string(struct buf *out, const char *text)
 {
 	if (text == NULL) {
-		buf_append_str(out, "null");
-		return;
-	}
-	buf_append_char(out, '"');
-	append_escaped(out, text, strlen(text));
-	buf_append_char(out, '"');
-}
-
-void represent_time(struct buf *out, const char *text)
-{
-	/* "YYYY-MM-DD HH:MM:SS" [".f{1,6}"] ["+00"]: a UTC timestamp as
-	 * PostgreSQL prints it, with or without its time zone. */
-	if (text == NULL) {
-		buf_append_str(out, "null");
+		buf_append(out, "null", 4);
 		return;
 	}
 	size_t length = strlen(text);
+	put_string(out, buf_space(out, length + 2), text, length);
+}
+
+/* The longest timestamp as written: "YYYY-MM-DDTHH:MM:SS.ffffffZ", quoted. */
+#define TIME_JSON_MAX 29
+
+/* Writes into `stamp` the RFC 3339 form of a UTC timestamp as PostgreSQL
+ * prints it, "YYYY-MM-DD HH:MM:SS" [".f{1,6}"] ["+00"], with or without
+ * its time zone; returns its length, or 0 for any other form. */
+static size_t format_time(char stamp[TIME_JSON_MAX], const char *text)
+{
+	size_t length = strlen(text);
 	if (length >= 3 && strcmp(text + length - 3, "+00") == 0)
 		length -= 3;
-	if (length < 19 || length > 26 || text[10] != ' ' || (length > 19 && text[19] != '.')) {
-		represent_string(out, text);
-		return;
-	}
-	char stamp[] = "\"0000-00-00T00:00:00.000000Z\"";
+	if (length < 19 || length > 26 || text[10] != ' ' || (length > 19 && text[19] != '.'))
+		return 0;
+	memcpy(stamp, "\"0000-00-00T00:00:00.000000Z\"", TIME_JSON_MAX);
 	memcpy(stamp + 1, text, 10);
 	memcpy(stamp + 12, text + 11, 8);
 	if (length > 20)
 		memcpy(stamp + 21, text + 20, length - 20);
-	buf_append(out, stamp, sizeof stamp - 1);
+	return TIME_JSON_MAX;
+}
+
+void represent_time(struct buf *out, const char *text)
+{
+	char stamp[TIME_JSON_MAX];
+	if (text == NULL)
+		buf_append(out, "null", 4);
+	else if (format_time(stamp, text) > 0)
+		buf_append(out, stamp, TIME_JSON_MAX);
+	else
+		represent_string(out, text);
 }
 
 /* Writes `value` in decimal into `out` (room for any long). */
@@ -160,30 +202,56 @@ static const char *column(const PGresult *result, int row, int index)
 	return value[0] == '\0' && PQgetisnull(result, row, index) ? NULL : value;
 }
 
-static void field_string(struct object *object, const char *key, size_t length, const char *text)
+/* A field whose value is `length` bytes written as they are. */
+static void field_verbatim(struct object *object, const char *key, size_t key_length, const char *value,
+			   size_t length)
 {
-	object_key(object, key, length);
-	represent_string(object->out, text);
+	char *at = field_start(object, key, key_length, length);
+	memcpy(at, value, length);
+	buf_commit(object->out, at + length);
 }
 
-static void field_time(struct object *object, const char *key, size_t length, const char *text)
+#define LITERAL(text) text, sizeof text - 1
+
+static void field_string(struct object *object, const char *key, size_t key_length, const char *text)
 {
-	object_key(object, key, length);
-	represent_time(object->out, text);
+	if (text == NULL) {
+		field_verbatim(object, key, key_length, LITERAL("null"));
+		return;
+	}
+	size_t length = strlen(text);
+	put_string(object->out, field_start(object, key, key_length, length + 2), text, length);
+}
+
+static void field_time(struct object *object, const char *key, size_t key_length, const char *text)
+{
+	char stamp[TIME_JSON_MAX];
+	if (text == NULL)
+		field_verbatim(object, key, key_length, LITERAL("null"));
+	else if (format_time(stamp, text) > 0)
+		field_verbatim(object, key, key_length, stamp, TIME_JSON_MAX);
+	else
+		field_string(object, key, key_length, text);
 }
 
 /* A boolean column ("t"/"f"), or null. */
-static void field_boolean(struct object *object, const char *key, size_t length, const char *text)
+static void field_boolean(struct object *object, const char *key, size_t key_length, const char *text)
 {
-	object_key(object, key, length);
-	buf_append_str(object->out, text == NULL ? "null" : text[0] == 't' ? "true" : "false");
+	if (text == NULL)
+		field_verbatim(object, key, key_length, LITERAL("null"));
+	else if (text[0] == 't')
+		field_verbatim(object, key, key_length, LITERAL("true"));
+	else
+		field_verbatim(object, key, key_length, LITERAL("false"));
 }
 
 /* An integer column, or null; also any text that is JSON already. */
-static void field_raw(struct object *object, const char *key, size_t length, const char *text)
+static void field_raw(struct object *object, const char *key, size_t key_length, const char *text)
 {
-	object_key(object, key, length);
-	buf_append_str(object->out, text ? text : "null");
+	if (text == NULL)
+		field_verbatim(object, key, key_length, LITERAL("null"));
+	else
+		field_verbatim(object, key, key_length, text, strlen(text));
 }
 
 /* "first last", as the original service joins them. */
