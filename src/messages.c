@@ -3,8 +3,9 @@
  * editing with history, soft deletion and read marks. Every write is one
  * call of a tc_message_* function of sql/, which keeps the chat's unread
  * counts and preview true in the same transaction and answers an outcome
- * word that the table below turns into the API's status; the message is
- * read back in the same round trip, as GET shows it.
+ * word that the table below turns into the API's status. The message comes
+ * back as GET shows it: a send's from the function itself, the others' read
+ * back in the same round trip.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,29 @@ static struct json_object *field_error(const char *field, const char *message)
 static PGresult *message_read(struct request *request, struct db *db, const char *id, struct response *response);
 
 /*
+ * Looks up the outcome word of a tc_message_* function. Returns it when it
+ * is a success; otherwise fills the response with its error (500 for a word
+ * the table lacks) and returns NULL.
+ */
+static const struct outcome *outcome_success(const char *name, struct response *response)
+{
+	const struct outcome *outcome = NULL;
+	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
+		if (strcmp(name, outcomes[i].name) == 0)
+			outcome = &outcomes[i];
+	if (outcome == NULL) {
+		response_internal(response);
+		return NULL;
+	}
+	if (outcome->code != NULL) {
+		response_error(response, outcome->status, outcome->code, outcome->message,
+			       outcome->field ? field_error(outcome->field, outcome->message) : NULL);
+		return NULL;
+	}
+	return outcome;
+}
+
+/*
  * Runs a tc_message_* statement on message `id` and reads the message back
  * in the same round trip and transaction (row 0: access, then the columns
  * of columns.h). On success returns that result, with the outcome's status
@@ -78,29 +102,14 @@ static PGresult *message_write(struct request *request, struct db *db, enum stat
 		db_failure_respond(db, response);
 		return NULL;
 	}
-	const char *name = PQgetvalue(written, 0, 0);
-	const struct outcome *outcome = NULL;
-	for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
-		if (strcmp(name, outcomes[i].name) == 0)
-			outcome = &outcomes[i];
-	if (outcome == NULL) {
-		response_internal(response);
-	} else if (outcome->code != NULL) {
-		response_error(response, outcome->status, outcome->code, outcome->message,
-			       outcome->field ? field_error(outcome->field, outcome->message) : NULL);
-	} else {
-		*status = outcome->status;
-		/* A replayed send answers with the message its key first made. */
-		if (strcmp(PQgetvalue(written, 0, 1), id) != 0) {
-			PQclear(message);
-			message = message_read(request, db, PQgetvalue(written, 0, 1), response);
-		}
-		PQclear(written);
-		return message;
-	}
+	const struct outcome *outcome = outcome_success(PQgetvalue(written, 0, 0), response);
 	PQclear(written);
-	PQclear(message);
-	return NULL;
+	if (outcome == NULL) {
+		PQclear(message);
+		return NULL;
+	}
+	*status = outcome->status;
+	return message;
 }
 
 /* The kinds of the fields an action's answer takes from the message. */
@@ -395,10 +404,23 @@ void messages_send(struct request *request, struct db *db, struct response *resp
 				v[SEND_EMERGENCY].present ? v[SEND_EMERGENCY].text : "false", type,
 				v[SEND_REPLY_TO].text, v[SEND_ATTACHMENT_URL].text, v[SEND_ATTACHMENT_NAME].text,
 				v[SEND_ATTACHMENT_SIZE].text, request->idempotency_key};
-	int status = 0;
-	PGresult *message = message_write(request, db, STATEMENT_MESSAGE_SEND, params, id, response, &status);
-	if (message != NULL)
-		handler_respond_row(message, 1, represent_message_detail, status, request, response);
+	/* One row: the outcome, the message's id, then (when created) its
+	 * columns. */
+	PGresult *sent = handler_run(db, STATEMENT_MESSAGE_SEND, params, response);
+	if (sent == NULL)
+		goto done;
+	const struct outcome *outcome = outcome_success(PQgetvalue(sent, 0, 0), response);
+	if (outcome == NULL) {
+		PQclear(sent);
+	} else if (strcmp(PQgetvalue(sent, 0, 1), id) == 0) {
+		handler_respond_row(sent, 2, represent_message_detail, outcome->status, request, response);
+	} else {
+		/* A replayed send answers with the message its key first made. */
+		PGresult *first = message_read(request, db, PQgetvalue(sent, 0, 1), response);
+		PQclear(sent);
+		if (first != NULL)
+			handler_respond_row(first, 1, represent_message_detail, outcome->status, request, response);
+	}
 done:
 	fields_free(&fields);
 }

@@ -234,11 +234,15 @@ const struct statement statements[STATEMENT__MAX] = {
 		" AND (e.edited_at, e.id) > ($4::timestamptz, $5::bigint)"
 		" ORDER BY e.edited_at, e.id LIMIT $6::integer", 6},
 
-	/* The writes answer an outcome word and the message's id, whose
-	 * representation message_get then reads. */
+	/* A send answers its outcome word, the message's id and, when it
+	 * created the message, the message's columns, from the row and the
+	 * chat the function returns (sql/009). */
 	[STATEMENT_MESSAGE_SEND] = {"message_send",
-		"SELECT outcome, message_id FROM tc_message_send($1, $2, $3, $4, $5, $6::boolean, $7, $8, $9, $10,"
-		" $11::bigint, $12)", 12},
+		"SELECT s.outcome, s.message_id, " MESSAGE_COLUMNS
+		" FROM tc_message_send($1, $2, $3, $4, $5, $6::boolean, $7, $8, $9, $10, $11::bigint, $12) s,"
+		" LATERAL (SELECT (s.message).*) m, LATERAL (SELECT (s.message_chat).*) c", 12},
+	/* The other writes answer an outcome word and the message's id, whose
+	 * representation message_get then reads. */
 	[STATEMENT_MESSAGE_EDIT] = {"message_edit",
 		"SELECT outcome, message_id FROM tc_message_edit($1, $2, $3, $4, $5::boolean)", 5},
 	[STATEMENT_MESSAGE_MARK_EMERGENCY] = {"message_mark_emergency",
