@@ -97,7 +97,20 @@ void chats_user_chats(struct request *request, struct db *db, struct response *r
 		response_forbidden(response, "You may only list your own chats.");
 		goto done;
 	}
-	chats_list_page(request, db, response, "active", user, false, NULL, NULL);
+	if (caller_is_admin(request)) {
+		chats_list_page(request, db, response, "active", user, false, NULL, NULL);
+	} else {
+		/* Their own list, by the statement of their side of the pair. */
+		struct page page;
+		if (page_parse(request, &by_update, &page, response)) {
+			const char *params[] = {CALLER_PARAMS(request), page.keys[0], page.keys[1], page.fetch_limit};
+			page_query(&page, request, db,
+				   request->caller.role == ROLE_THERAPIST ? STATEMENT_USER_CHATS_OF_THERAPIST
+									  : STATEMENT_USER_CHATS_OF_PATIENT,
+				   params, response);
+		}
+		page_free(&page);
+	}
 done:
 	fields_free(&query);
 }

@@ -27,6 +27,18 @@
 	" AND (c.updated_at, c.id) < ($7::timestamptz, $8::text)"                                   \
 	" ORDER BY c.updated_at DESC, c.id DESC LIMIT $9::integer"
 
+/* get_user_chats of a participant, the list apps ask for most: the
+ * caller's ($1) active chats, found by their own side of the pair (SIDE),
+ * newest first after the cursor ($3 updated_at, $4 id), limit $5. Every
+ * caller's plan costs the same here, so PostgreSQL keeps one generic plan:
+ * the shared list statement above, with its optional filters, was planned
+ * again at every call (a patient's few chats made its custom plans look
+ * cheaper than the generic one), and planning cost more than running. */
+#define USER_CHATS(SIDE)                                                                            \
+	"SELECT " CHAT_LIST_COLUMNS " FROM chats c WHERE c." SIDE " = $1 AND c.status = 'active'"   \
+	" AND (c.updated_at, c.id) < ($3::timestamptz, $4::text)"                                   \
+	" ORDER BY c.updated_at DESC, c.id DESC LIMIT $5::integer"
+
 /* Highest priority_score first, then as above; the cursor is ($7
  * priority, $8 updated_at, $9 id). The priority follows the chat. */
 #define CHAT_LIST_BY_PRIORITY(VISIBLE)                                                              \
@@ -143,6 +155,8 @@ const struct statement statements[STATEMENT__MAX] = {
 
 	[STATEMENT_CHAT_LIST] = {"chat_list", CHAT_LIST(PARTICIPANT), 9},
 	[STATEMENT_CHAT_LIST_ADMIN] = {"chat_list_admin", CHAT_LIST("true"), 9},
+	[STATEMENT_USER_CHATS_OF_THERAPIST] = {"user_chats_of_therapist", USER_CHATS("therapist_id"), 5},
+	[STATEMENT_USER_CHATS_OF_PATIENT] = {"user_chats_of_patient", USER_CHATS("patient_id"), 5},
 	[STATEMENT_CHAT_LIST_BY_PRIORITY] = {"chat_list_by_priority", CHAT_LIST_BY_PRIORITY(PARTICIPANT), 10},
 	[STATEMENT_CHAT_LIST_BY_PRIORITY_ADMIN] = {"chat_list_by_priority_admin", CHAT_LIST_BY_PRIORITY("true"), 10},
 

@@ -721,6 +721,46 @@ Test(chats, get_user_chats_defaults_to_the_caller)
 					      NULL, NULL)), pair.chat_id);
 }
 
+/* Follows get_user_chats' Link pages of one chat each; returns the ids
+ * seen, in order, separated by spaces. */
+static const char *user_chats_one_per_page(const char *token)
+{
+	const char *seen = "", *path = "/api/chats/get_user_chats/?limit=1";
+	for (int page = 0; path != NULL && page < 10; page++) {
+		struct e2e_reply *reply = e2e_request("GET", path, token, NULL, NULL);
+		expect_status(reply, 200);
+		cr_assert_eq(e2e_len(reply->json), 1, "page %d: %s", page, reply->body);
+		seen = e2e_printf("%s%s%s", seen, page ? " " : "", e2e_str(e2e_at(reply->json, 0), "id"));
+		const char *next = e2e_link_next(reply);
+		path = next == NULL || next[0] != '?' ? next : e2e_printf("/api/chats/get_user_chats/%s", next);
+	}
+	return seen;
+}
+
+Test(chats, get_user_chats_pages_newest_activity_first_on_either_side)
+{
+	const char *patient = e2e_new_patient(), *therapist = e2e_new_therapist();
+	const char *patient_token = e2e_token(patient), *therapist_token = e2e_token(therapist);
+	const char *of_patient[3], *of_therapist[3];
+	for (int i = 0; i < 3; i++) {
+		const char *other_therapist = e2e_new_therapist(), *other_patient = e2e_new_patient();
+		expect_status(create_or_get(patient_token, other_therapist, patient), 201);
+		expect_status(create_or_get(therapist_token, therapist, other_patient), 201);
+		of_patient[i] = e2e_printf("CHAT_%s_%s", other_therapist, patient);
+		of_therapist[i] = e2e_printf("CHAT_%s_%s", therapist, other_patient);
+	}
+	/* A message makes the oldest chat of each the newest. */
+	expect_status(e2e_request("POST", "/api/messages/send_message/", patient_token,
+				  e2e_printf("{\"chat_id\": \"%s\", \"text\": \"Hello\"}", of_patient[0]), NULL), 201);
+	expect_status(e2e_request("POST", "/api/messages/send_message/", therapist_token,
+				  e2e_printf("{\"chat_id\": \"%s\", \"text\": \"Hello\"}", of_therapist[0]), NULL),
+		      201);
+	cr_assert_str_eq(user_chats_one_per_page(patient_token),
+			 e2e_printf("%s %s %s", of_patient[0], of_patient[2], of_patient[1]));
+	cr_assert_str_eq(user_chats_one_per_page(therapist_token),
+			 e2e_printf("%s %s %s", of_therapist[0], of_therapist[2], of_therapist[1]));
+}
+
 Test(chats, get_user_chats_for_another_user_is_403)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
