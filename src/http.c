@@ -154,24 +154,29 @@ bool content_type_is_json(const char *content_type)
 
 /* ---------------------------------------------------------------- query */
 
-bool request_parse_query(struct request *request)
+/* A decoded query component, or NULL when it is not valid percent-encoding
+ * or not valid UTF-8 once decoded. */
+static char *query_component(const char *text, size_t length)
+{
+	char *decoded = percent_decode(text, length, true);
+	if (decoded != NULL && !utf8_valid(decoded, strlen(decoded))) {
+		free(decoded);
+		decoded = NULL;
+	}
+	return decoded;
+}
+
+void request_parse_query(struct request *request)
 {
 	const char *cursor = request->query_string ? request->query_string : "";
 	while (*cursor) {
 		const char *end = strchr(cursor, '&');
 		size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
-		if (length > 0) {
-			const char *equals = memchr(cursor, '=', length);
-			size_t name_length = equals ? (size_t)(equals - cursor) : length;
-			char *name = percent_decode(cursor, name_length, true);
-			char *value = equals ? percent_decode(equals + 1, length - name_length - 1, true)
-					     : strdup("");
-			if (name == NULL || value == NULL || !utf8_valid(name, strlen(name)) ||
-			    !utf8_valid(value, strlen(value))) {
-				free(name);
-				free(value);
-				return false;
-			}
+		const char *equals = memchr(cursor, '=', length);
+		size_t name_length = equals ? (size_t)(equals - cursor) : length;
+		char *name = length > 0 ? query_component(cursor, name_length) : NULL;
+		if (name != NULL) {
+			char *value = equals ? query_component(equals + 1, length - name_length - 1) : strdup("");
 			struct query_param *params = realloc(request->params,
 							     (request->param_count + 1) * sizeof *params);
 			if (params == NULL)
@@ -181,15 +186,26 @@ bool request_parse_query(struct request *request)
 		}
 		cursor += length + (end ? 1 : 0);
 	}
-	return true;
+}
+
+static const struct query_param *first_param(const struct request *request, const char *name)
+{
+	for (size_t i = 0; i < request->param_count; i++)
+		if (strcmp(request->params[i].name, name) == 0)
+			return &request->params[i];
+	return NULL;
 }
 
 const char *request_param(const struct request *request, const char *name)
 {
-	for (size_t i = 0; i < request->param_count; i++)
-		if (strcmp(request->params[i].name, name) == 0)
-			return request->params[i].value;
-	return NULL;
+	const struct query_param *param = first_param(request, name);
+	return param ? param->value : NULL;
+}
+
+bool request_param_malformed(const struct request *request, const char *name)
+{
+	const struct query_param *param = first_param(request, name);
+	return param != NULL && param->value == NULL;
 }
 
 void request_free(struct request *request)

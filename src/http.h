@@ -25,7 +25,7 @@ extern const char *const http_method_names[HTTP_METHOD__MAX];
 
 struct query_param {
 	char *name;   /* percent-decoded */
-	char *value;  /* percent-decoded */
+	char *value;  /* percent-decoded; NULL when malformed */
 };
 
 struct request {
@@ -64,12 +64,18 @@ struct response {
 
 enum http_method http_method_from_name(const char *name);
 
-/* Parses `query_string` into request->params; false if it is not valid
- * percent-encoding or not valid UTF-8 once decoded. */
-bool request_parse_query(struct request *request);
+/* Parses `query_string` into request->params. A pair whose name is not
+ * valid percent-encoding or UTF-8 once decoded is dropped: it cannot be a
+ * parameter the service knows, and unknown parameters are ignored. A known
+ * name with such a value is kept as malformed, for its reader to refuse. */
+void request_parse_query(struct request *request);
 
-/* The decoded value of the first parameter called `name`, or NULL. */
+/* The decoded value of the first parameter called `name`; NULL when there
+ * is none or its value is malformed. */
 const char *request_param(const struct request *request, const char *name);
+
+/* Whether the first parameter called `name` has a malformed value. */
+bool request_param_malformed(const struct request *request, const char *name);
 
 /* Decodes %XX and '+' (when `plus_is_space`) from `in` into a new string.
  * Returns NULL on a malformed escape or an embedded NUL. */

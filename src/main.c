@@ -66,9 +66,13 @@ static void log_request(const struct request *request, const struct response *re
 			     : request->method < HTTP_METHOD__MAX ? http_method_names[request->method] : "OTHER";
 	char path_id[4 * PATH_ID_MAX + 1];
 	log_escape(path_id, sizeof path_id, request->path_id);
-	log_info("request id=%s method=%s route=%s object=%s caller=%s status=%d error=%s ms=%.2f",
+	char caller[4 * sizeof request->caller.id + 1];
+	log_escape(caller, sizeof caller, request->caller.id[0] ? request->caller.id : NULL);
+	/* The object id is the client's, and an admin's id may hold spaces:
+	 * both are quoted, so that nothing in them can pass for a field. */
+	log_info("request id=%s method=%s route=%s object=\"%s\" caller=\"%s\" status=%d error=%s ms=%.2f",
 		 request->request_id ? request->request_id : "-", method, request->route ? request->route : "-",
-		 path_id, request->caller.id[0] ? request->caller.id : "-", response->status,
+		 path_id, caller, response->status,
 		 response->error_code ? response->error_code : "-", milliseconds);
 }
 

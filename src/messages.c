@@ -510,6 +510,8 @@ void messages_delete_action(struct request *request, struct db *db, struct respo
 		{"deleted_at", MESSAGE_DELETED_AT, ANSWER_TIME},
 		{NULL, 0, 0},
 	};
+	if (!validate_action_body(request, response))
+		return;
 	PGresult *message = message_act(request, db, response, STATEMENT_MESSAGE_DELETE);
 	if (message != NULL)
 		respond_action(message, "Message deleted successfully", answer, response);
@@ -518,6 +520,8 @@ void messages_delete_action(struct request *request, struct db *db, struct respo
 void messages_mark_emergency(struct request *request, struct db *db, struct response *response)
 {
 	static const struct answer_field answer[] = {{"emergency", MESSAGE_EMERGENCY, ANSWER_BOOLEAN}, {NULL, 0, 0}};
+	if (!validate_action_body(request, response))
+		return;
 	PGresult *message = message_act(request, db, response, STATEMENT_MESSAGE_MARK_EMERGENCY);
 	if (message != NULL)
 		respond_action(message, "Message marked as emergency", answer, response);

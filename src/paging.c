@@ -22,6 +22,18 @@ static void page_bad_parameter(struct response *response, const char *name, cons
 	response_error(response, 400, "validation_error", sentence, fields);
 }
 
+/* A page size: a whole number from 1 to PAGE_LIMIT_MAX, digits only. */
+static bool limit_parse(const char *text, long *limit)
+{
+	char *end;
+	errno = 0;
+	long value = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || errno || *end || value < 1 || value > PAGE_LIMIT_MAX)
+		return false;
+	*limit = value;
+	return true;
+}
+
 bool page_parse(const struct request *request, const struct page_shape *shape, struct page *page,
 		struct response *response)
 {
@@ -29,26 +41,20 @@ bool page_parse(const struct request *request, const struct page_shape *shape, s
 	for (size_t i = 0; i < shape->key_count; i++)
 		page->keys[i] = shape->first_keys[i];
 	const char *limit = request_param(request, "limit");
-	if (limit != NULL) {
-		char *end;
-		errno = 0;
-		long value = strtol(limit, &end, 10);
-		if (limit[0] < '0' || limit[0] > '9' || errno || *end || value < 1 || value > PAGE_LIMIT_MAX) {
-			page_bad_parameter(response, "limit", "Ensure this value is a whole number from 1 to 500.");
-			return false;
-		}
-		page->limit = value;
+	if (request_param_malformed(request, "limit") || (limit != NULL && !limit_parse(limit, &page->limit))) {
+		page_bad_parameter(response, "limit", "Ensure this value is a whole number from 1 to 500.");
+		return false;
 	}
 	snprintf(page->fetch_limit, sizeof page->fetch_limit, "%ld", page->limit + 1);
 	const char *cursor = request_param(request, "cursor");
-	if (cursor != NULL) {
-		if (!cursor_decode(cursor, shape->key_count, page->decoded)) {
-			page_bad_parameter(response, "cursor", "Invalid cursor.");
-			return false;
-		}
+	if (request_param_malformed(request, "cursor") ||
+	    (cursor != NULL && !cursor_decode(cursor, shape->key_count, page->decoded))) {
+		page_bad_parameter(response, "cursor", "Invalid cursor.");
+		return false;
+	}
+	if (cursor != NULL)
 		for (size_t i = 0; i < shape->key_count; i++)
 			page->keys[i] = page->decoded[i];
-	}
 	return true;
 }
 
@@ -90,7 +96,7 @@ static char *page_next_link(const struct request *request, const char *cursor)
 	append_uri_path(&link, request->path);
 	buf_append_char(&link, '?');
 	for (size_t i = 0; i < request->param_count; i++) {
-		if (strcmp(request->params[i].name, "cursor") == 0)
+		if (strcmp(request->params[i].name, "cursor") == 0 || request->params[i].value == NULL)
 			continue;
 		percent_encode(&link, request->params[i].name);
 		buf_append_char(&link, '=');

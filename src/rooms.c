@@ -264,6 +264,8 @@ static void room_set_state(struct request *request, struct db *db, struct respon
 		{"is_active", ROOM_IS_ACTIVE},
 		{NULL, 0},
 	};
+	if (!validate_action_body(request, response))
+		return;
 	struct field_value v[SET__MAX] = {0};
 	v[SET_IS_ACTIVE] = (struct field_value){.present = true, .text = active ? "true" : "false"};
 	v[SET_IS_ARCHIVED] = (struct field_value){.present = true, .text = active ? "false" : "true"};

@@ -178,10 +178,7 @@ void router_dispatch(struct request *request, struct db *db, struct auth_keys *k
 		response_error(response, 413, "payload_too_large", "The request body is too large.", NULL);
 		return;
 	}
-	if (!request_parse_query(request)) {
-		response_error(response, 400, "validation_error", "The query string is not valid.", NULL);
-		return;
-	}
+	request_parse_query(request);
 	handler(request, db, response);
 	db_end_request(db);
 }

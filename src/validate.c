@@ -50,6 +50,15 @@ bool validate_json_body(const struct request *request, struct response *response
 	return true;
 }
 
+bool validate_action_body(const struct request *request, struct response *response)
+{
+	struct json_object *body;
+	if (!validate_json_body(request, response, &body))
+		return false;
+	json_object_put(body);
+	return true;
+}
+
 /* ---------------------------------------------------------------- rules */
 
 static bool string_is_choice(const char *text, const char *const *choices)
@@ -272,6 +281,10 @@ bool validate_query(const struct request *request, const struct field_rule *rule
 		struct field_value *out = &fields->values[i];
 		char scratch[96];
 		const char *message = NULL;
+		if (request_param_malformed(request, rules[i].name)) {
+			failures_add(&failures, rules[i].name, "Enter a valid value.");
+			continue;
+		}
 		out->present = text != NULL;
 		if (!out->present) {
 			if (rules[i].required)

@@ -61,6 +61,10 @@ struct fields {
 bool validate_json_body(const struct request *request, struct response *response,
 			struct json_object **body);
 
+/* For actions that take no fields: the body, if any, must still be a JSON
+ * object (415/400 as above); its fields are ignored. */
+bool validate_action_body(const struct request *request, struct response *response);
+
 /* Checks `body` against `rules` (at most FIELDS_MAX), filling `fields` in
  * the same order. On failure fills the response with 400 and returns false.
  * `caller` is the requester, for FIELD_USER_ID. */

@@ -154,6 +154,43 @@ Test(protocol, a_body_that_is_not_json_by_content_type_is_415)
 	cr_assert_str_eq(e2e_str(chat->json, "status"), "active");
 }
 
+Test(protocol, actions_without_fields_still_refuse_a_body_that_is_not_a_json_object)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	struct e2e_reply *sent = e2e_request("POST", "/api/messages/send_message/", pair.therapist_token,
+					     e2e_printf("{\"chat_id\": \"%s\", \"text\": \"hello\"}", pair.chat_id),
+					     NULL);
+	expect_status(sent, 201);
+	const char *message = e2e_str(sent->json, "id");
+	const char *room_actions[] = {"archive_room", "activate_room"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *path = e2e_printf("/api/chat-rooms/%s/%s/", pair.room_id, room_actions[i]);
+		expect_error(e2e_request("POST", path, pair.therapist_token, "archive", "Content-Type: text/plain"),
+			     415, "unsupported_media_type");
+		expect_error(e2e_request("POST", path, pair.therapist_token, "{oops", NULL), 400, "malformed_json");
+	}
+	const char *message_actions[] = {"mark_emergency", "delete_message"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *path = e2e_printf("/api/messages/%s/%s/", message, message_actions[i]);
+		expect_error(e2e_request("POST", path, pair.therapist_token, "yes", "Content-Type: text/plain"),
+			     415, "unsupported_media_type");
+		expect_error(e2e_request("POST", path, pair.therapist_token, "[]", NULL), 400, "malformed_json");
+	}
+	/* Nothing was done. */
+	struct e2e_reply *room = e2e_request("GET", e2e_printf("/api/chat-rooms/%s/", pair.room_id),
+					     pair.therapist_token, NULL, NULL);
+	cr_assert_eq(e2e_bool(room->json, "is_archived"), false, "%s", room->body);
+	struct e2e_reply *read = e2e_request("GET", e2e_printf("/api/messages/%s/", message), pair.therapist_token,
+					     NULL, NULL);
+	cr_assert_eq(e2e_bool(read->json, "deleted"), false, "%s", read->body);
+	cr_assert_eq(e2e_bool(read->json, "emergency"), false, "%s", read->body);
+	/* With a JSON object, or no body, they act. */
+	expect_status(e2e_request("POST", e2e_printf("/api/messages/%s/mark_emergency/", message),
+				  pair.therapist_token, "{\"note\": 1}", NULL), 200);
+	expect_status(e2e_request("POST", e2e_printf("/api/chat-rooms/%s/archive_room/", pair.room_id),
+				  pair.therapist_token, NULL, NULL), 200);
+}
+
 Test(protocol, json_with_a_utf8_charset_is_accepted)
 {
 	struct e2e_pair pair = e2e_pair_new();
@@ -264,6 +301,21 @@ Test(protocol, unknown_query_parameters_are_ignored)
 					      pair.therapist_token, NULL, NULL);
 	expect_status(reply, 200);
 	cr_assert_eq(e2e_len(reply->json), 1, "%s", reply->body);
+}
+
+Test(protocol, unknown_query_parameters_are_ignored_even_when_malformed)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	struct e2e_reply *reply = e2e_request("GET", "/api/chats/?utm=%E9&x=%00&y=%ZZ&%zz=1",
+					      pair.therapist_token, NULL, NULL);
+	expect_status(reply, 200);
+	cr_assert_eq(e2e_len(reply->json), 1, "%s", reply->body);
+	/* A known one, malformed, is still refused. */
+	struct e2e_reply *refused = e2e_request("GET", "/api/chats/?status=%ZZ", pair.therapist_token, NULL, NULL);
+	expect_error(refused, 400, "validation_error");
+	expect_field_error(refused, "status");
+	expect_error(e2e_request("GET", e2e_printf("/api/messages/?chat_id=%s&limit=%%E9", pair.chat_id),
+				 pair.therapist_token, NULL, NULL), 400, "validation_error");
 }
 
 /* ==================================================== authentication */

@@ -67,7 +67,7 @@ static struct request request_with_query(const char *query)
 	request.method = HTTP_GET;
 	request.query_string = strdup(query);
 	cr_assert_not_null(request.query_string);
-	cr_assert(request_parse_query(&request), "the test query \"%s\" does not parse", query);
+	request_parse_query(&request);
 	return request;
 }
 

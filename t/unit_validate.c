@@ -53,7 +53,7 @@ static struct request request_with_query(const char *query)
 	request.method = HTTP_GET;
 	request.query_string = strdup(query);
 	cr_assert_not_null(request.query_string);
-	cr_assert(request_parse_query(&request), "the test query \"%s\" does not parse", query);
+	request_parse_query(&request);
 	return request;
 }
 
@@ -987,6 +987,10 @@ Test(validate_query, filters_take_the_values_of_their_fields)
 		{"user_id=", "user_id"},
 		{"ordering=aaaaaaaaaaaaaaaaa", "ordering"},
 		{"status=active&status=purged", NULL},
+		/* Malformed encoding: refused in a known filter, ignored elsewhere. */
+		{"status=%zz", "status"},
+		{"therapist_id=t_abc%00", "therapist_id"},
+		{"utm=%E9&x=%00&%zz=1&status=active", NULL},
 	};
 	struct identity admin = {.id = "admin-7", .role = ROLE_ADMIN};
 
