@@ -245,13 +245,23 @@ void messages_list(struct request *request, struct db *db, struct response *resp
 					      : STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED,
 				   params, recipient, response);
 	} else {
+		/* Apps sync with `after` across their chats: such a list stops
+		 * at the sync horizon (sql/010_sync_horizon.sql). */
+		PGresult *horizon = NULL;
+		if (!v[LIST_CHAT].present && v[LIST_AFTER].present) {
+			horizon = handler_run(db, STATEMENT_SYNC_HORIZON, NULL, response);
+			if (horizon == NULL)
+				goto done;
+		}
 		const char *params[] = {CALLER_PARAMS(request), v[LIST_CHAT].text, v[LIST_SENDER].text,
 					v[LIST_EMERGENCY].text, v[LIST_TYPE].text, v[LIST_READ_STATUS].text,
 					v[LIST_EXCLUDE_DELETED].present ? v[LIST_EXCLUDE_DELETED].text : "true",
 					v[LIST_BEFORE].text, v[LIST_AFTER].text, v[LIST_SEARCH].text,
-					page.keys[0], page.keys[1], page.fetch_limit};
+					page.keys[0], page.keys[1], page.fetch_limit,
+					horizon ? PQgetvalue(horizon, 0, 0) : NULL};
 		message_page_query(&page, request, db, lists[v[LIST_CHAT].present][descending], params, recipient,
 				   response);
+		PQclear(horizon);
 	}
 done:
 	page_free(&page);

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "e2e.h"
 
 E2E_SUITE(messages);
@@ -890,6 +892,64 @@ Test(messages, list_before_and_after_take_message_ids)
 				  e2e_printf("&before=%s&order=desc", m[3])), join3(m[2], m[1], m[0]));
 	cr_assert_str_eq(chat_ids(pair.patient_token, chat, e2e_printf("&after=%s", m[4])), "");
 	cr_assert_str_eq(chat_ids(pair.patient_token, chat, e2e_printf("&before=%s", m[0])), "");
+}
+
+/* One poll of a syncing app: the messages of all its chats after `*last`,
+ * appended to `seen`; `*last` moves to the newest one shown. */
+static void sync_poll(const char *token, const char **last, char *seen, size_t seen_size)
+{
+	struct e2e_reply *reply = list(token, e2e_printf("?after=%s", *last));
+	expect_status(reply, 200);
+	for (size_t i = 0; i < e2e_len(reply->json); i++) {
+		const char *id = e2e_str(e2e_at(reply->json, i), "id");
+		strncat(seen, " ", seen_size - strlen(seen) - 1);
+		strncat(seen, id, seen_size - strlen(seen) - 1);
+		*last = id;
+	}
+}
+
+Test(messages, syncing_across_chats_with_after_misses_no_message_that_commits_late)
+{
+	const char *therapist = e2e_new_therapist();
+	const char *token = e2e_token(therapist);
+	const char *chats[2];
+	for (int i = 0; i < 2; i++) {
+		const char *patient = e2e_new_patient();
+		expect_status(e2e_request("POST", "/api/chats/create_or_get_chat/", token,
+					  e2e_pair_body(therapist, patient), NULL), 201);
+		chats[i] = e2e_printf("CHAT_%s_%s", therapist, patient);
+	}
+	const char *last = send_id(token, chats[0], "before the sync");
+
+	/* A send into the first chat takes its timestamp and is slow to
+	 * commit, as under a slow disk; meanwhile one into the second chat,
+	 * with a later timestamp, commits. */
+	PGconn *slow = PQconnectdb(getenv("TCCHAT_DATABASE_URL"));
+	cr_assert_eq(PQstatus(slow), CONNECTION_OK, "%s", PQerrorMessage(slow));
+	const char *slow_id = e2e_printf("MSG_%lld_slowsend%04d", (long long)time(NULL) * 1000, rand() % 10000);
+	const char *params[] = {therapist, chats[0], slow_id};
+	PQclear(PQexec(slow, "BEGIN"));
+	PGresult *sent = PQexecParams(slow,
+				      "SELECT outcome FROM tc_message_send($1, 'therapist', $2, $3, 'sent slowly',"
+				      " false, 'text', NULL, NULL, NULL, NULL, NULL)",
+				      3, NULL, params, NULL, NULL, 0);
+	cr_assert_eq(PQresultStatus(sent), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(sent));
+	cr_assert_str_eq(PQgetvalue(sent, 0, 0), "created");
+	PQclear(sent);
+	const char *quick_id = send_id(token, chats[1], "sent quickly");
+
+	char seen[1024] = "";
+	sync_poll(token, &last, seen, sizeof seen);
+	PQclear(PQexec(slow, "COMMIT"));
+	PQfinish(slow);
+	/* The app polls on; other tests' requests may hold the horizon back
+	 * for a moment. */
+	for (int i = 0; i < 100 && !(strstr(seen, slow_id) && strstr(seen, quick_id)); i++) {
+		sync_poll(token, &last, seen, sizeof seen);
+		usleep(50 * 1000);
+	}
+	cr_assert(strstr(seen, slow_id) && strstr(seen, quick_id), "the sync saw only:%s", seen);
+	cr_assert_str_eq(seen, e2e_printf(" %s %s", slow_id, quick_id));
 }
 
 Test(messages, list_order_desc_is_newest_first)
