@@ -80,6 +80,16 @@ enum room_column {
 	"CASE m.sender_id WHEN c.therapist_id THEN " THERAPIST_NAME                                 \
 	" WHEN c.patient_id THEN " PATIENT_NAME " ELSE 'Unknown User' END"
 
+/* The text of the message `m` replies to, for the caller $1 (role $2):
+ * NULL when it is deleted, or when the caller may not read it, being a
+ * participant barred from the chat's history who did not send it (their
+ * own reply must not show what they cannot read). */
+#define REPLY_TO_TEXT                                                                               \
+	" (SELECT CASE WHEN p.deleted THEN NULL ELSE p.text END FROM messages p WHERE p.id = m.reply_to" \
+	"  AND (p.sender_id = $1 OR $2 = 'admin' OR coalesce((SELECT CASE WHEN $1 = c.therapist_id"  \
+	"   THEN r.therapist_can_see_history ELSE r.patient_can_see_history END"                   \
+	"   FROM chat_rooms r WHERE r.chat_id = m.chat_id), true)))"
+
 /* A message `m` of chat `c`: the list representation's columns, then the
  * detail's. A statement for lists selects MESSAGE_LIST_COLUMNS alone, or
  * MESSAGE_LIST_COLUMNS_NAMED with the participants' names computed once. */
@@ -91,8 +101,7 @@ enum room_column {
 #define MESSAGE_COLUMNS                                                                             \
 	MESSAGE_LIST_COLUMNS ","                                                                    \
 	" m.attachment_url, m.attachment_name, m.attachment_size, m.read_at::timestamp, m.read_by," \
-	" (SELECT CASE WHEN p.deleted THEN NULL ELSE p.text END FROM messages p WHERE p.id = m.reply_to)," \
-	" m.edited_at::timestamp, m.deleted_at::timestamp, m.deleted_by"
+	REPLY_TO_TEXT ", m.edited_at::timestamp, m.deleted_at::timestamp, m.deleted_by"
 
 enum message_column {
 	MESSAGE_ID,

@@ -1259,6 +1259,32 @@ Test(messages, with_patient_can_see_history_false_the_patient_sees_only_their_ow
 	expect_string(message_detail(pair.therapist_token, from_patient), "text", "my question");
 }
 
+Test(messages, a_participant_barred_from_the_history_does_not_read_it_through_their_replies)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	const char *from_therapist = send_id(pair.therapist_token, pair.chat_id, "session notes");
+	const char *reply = e2e_str(send_ok(pair.patient_token, pair.chat_id, "about your notes",
+					    e2e_printf("\"reply_to\": \"%s\"", from_therapist)), "id");
+	expect_string(message_detail(pair.patient_token, reply), "reply_to_text", "session notes");
+	expect_status(e2e_request("PATCH", e2e_printf("/api/chat-rooms/%s/", pair.room_id),
+				  pair.therapist_token, "{\"patient_can_see_history\": false}", NULL),
+		      200);
+	struct json_object *own = message_detail(pair.patient_token, reply);
+	cr_assert(e2e_is_null(own, "reply_to_text"), "the reply shows a hidden text: %s",
+		  json_object_to_json_string(own));
+	expect_string(own, "reply_to", from_therapist);
+	struct json_object *sent = send_ok(pair.patient_token, pair.chat_id, "and again",
+					   e2e_printf("\"reply_to\": \"%s\"", from_therapist));
+	cr_assert(e2e_is_null(sent, "reply_to_text"), "the send shows a hidden text: %s",
+		  json_object_to_json_string(sent));
+	/* The therapist, and the patient's replies to their own messages, still do. */
+	expect_string(message_detail(pair.therapist_token, reply), "reply_to_text", "session notes");
+	const char *own_first = send_id(pair.patient_token, pair.chat_id, "my first");
+	struct json_object *to_own = send_ok(pair.patient_token, pair.chat_id, "my second",
+					     e2e_printf("\"reply_to\": \"%s\"", own_first));
+	expect_string(to_own, "reply_to_text", "my first");
+}
+
 /* ============================================================ PUT / PATCH */
 
 Test(messages, put_requires_text)
