@@ -180,7 +180,9 @@ const struct statement statements[STATEMENT__MAX] = {
 
 	/* PUT/PATCH/update_status: $4 status, $5 therapist_notifications,
 	 * $6 patient_notifications; NULL keeps a field. updated_at moves only
-	 * when a value changes. */
+	 * when a value changes, to clock_timestamp(): read once the row is
+	 * locked, it is later than the send the update may have waited for,
+	 * where now(), the statement's start, could be earlier. */
 	[STATEMENT_CHAT_UPDATE] = {"chat_update",
 		"UPDATE chats c SET status = coalesce($4, c.status),"
 		" therapist_notifications = coalesce($5::boolean, c.therapist_notifications),"
@@ -188,7 +190,7 @@ const struct statement statements[STATEMENT__MAX] = {
 		" updated_at = CASE WHEN (coalesce($4, c.status), coalesce($5::boolean, c.therapist_notifications),"
 		"   coalesce($6::boolean, c.patient_notifications))"
 		"   IS DISTINCT FROM (c.status, c.therapist_notifications, c.patient_notifications)"
-		"  THEN now() ELSE c.updated_at END"
+		"  THEN clock_timestamp() ELSE c.updated_at END"
 		" WHERE c.id = $3 AND " VISIBLE_TO_CALLER
 		" RETURNING " CHAT_COLUMNS, 6},
 
@@ -199,7 +201,7 @@ const struct statement statements[STATEMENT__MAX] = {
 		" patient_notifications = CASE WHEN c.patient_id = $4 THEN $5::boolean ELSE c.patient_notifications END,"
 		" updated_at = CASE WHEN $5::boolean IS DISTINCT FROM"
 		"   (CASE WHEN c.therapist_id = $4 THEN c.therapist_notifications ELSE c.patient_notifications END)"
-		"  THEN now() ELSE c.updated_at END"
+		"  THEN clock_timestamp() ELSE c.updated_at END"
 		" WHERE c.id = $3 AND " VISIBLE_TO_CALLER " AND $4 IN (c.therapist_id, c.patient_id)"
 		" RETURNING 1", 5},
 
@@ -312,7 +314,7 @@ const struct statement statements[STATEMENT__MAX] = {
 		" tags = coalesce($11::jsonb, r.tags),"
 		" is_active = coalesce($12::boolean, r.is_active),"
 		" is_archived = coalesce($13::boolean, r.is_archived),"
-		" updated_at = now()"
+		" updated_at = clock_timestamp()"
 		" FROM chats c WHERE r.id = $3 AND c.id = r.chat_id AND ($2 = 'admin' OR c.therapist_id = $1)"
 		" RETURNING " ROOM_COLUMNS ", " CHAT_COLUMNS, 13},
 
