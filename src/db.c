@@ -17,6 +17,7 @@ struct db {
 	PGconn *connection;       /* NULL until connected, and after a broken connection */
 	enum db_failure failure;  /* of the last call */
 	bool down;                /* the last attempt to connect failed (logged once an outage) */
+	char failure_cause[64];   /* the failed statement and its SQLSTATE; never client data */
 };
 
 /* SQLSTATE prefixes (a class of two characters, or a whole code) and the
@@ -130,6 +131,7 @@ bool db_ready(struct db *db)
 failed:
 	db_disconnect(db);
 	db->failure = DB_FAILURE_UNAVAILABLE;
+	snprintf(db->failure_cause, sizeof db->failure_cause, "connect");
 	return false;
 }
 
@@ -150,12 +152,12 @@ static void db_record_failure(struct db *db, const char *what, PGresult *result)
 	db->failure = failure_from_sqlstate(sqlstate);
 	if (PQstatus(db->connection) != CONNECTION_OK)
 		db->failure = DB_FAILURE_UNAVAILABLE;
-	/* Only the statement's name and SQLSTATE: the message may quote values. */
-	if (db->failure == DB_FAILURE_INTERNAL || db->failure == DB_FAILURE_UNAVAILABLE) {
-		log_error("db: %s failed, SQLSTATE %s", what, sqlstate ? sqlstate : "none");
+	/* Only the statement's name and SQLSTATE: the message may quote values.
+	 * The request's log line carries them (db_failure_respond), with its id. */
+	snprintf(db->failure_cause, sizeof db->failure_cause, "%s:%s", what, sqlstate ? sqlstate : "none");
+	if (db->failure == DB_FAILURE_INTERNAL || db->failure == DB_FAILURE_UNAVAILABLE)
 		metrics_record_db_error();
-	} else
-		log_debug("db: %s refused, SQLSTATE %s", what, sqlstate);
+	log_debug("db: %s failed, SQLSTATE %s", what, sqlstate ? sqlstate : "none");
 	if (PQstatus(db->connection) != CONNECTION_OK)
 		db_disconnect(db);
 }
@@ -265,4 +267,5 @@ void db_failure_respond(const struct db *db, struct response *response)
 		response_internal(response);
 		break;
 	}
+	snprintf(response->cause, sizeof response->cause, "%s", db->failure_cause);
 }

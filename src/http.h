@@ -60,6 +60,7 @@ struct response {
 	char *link;                 /* owned Link header value or NULL */
 	const char *www_authenticate; /* static WWW-Authenticate value or NULL */
 	const char *error_code;     /* the error code sent, for logs; NULL on success */
+	char cause[64];             /* a database failure's statement and SQLSTATE, for logs */
 };
 
 enum http_method http_method_from_name(const char *name);

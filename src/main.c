@@ -57,10 +57,13 @@ static double elapsed_ms(const struct timespec *start)
 	return (double)(end.tv_sec - start->tv_sec) * 1e3 + (double)(end.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-/* One line per request: ids, route, status and time; never bodies or tokens. */
+/* One line per request: ids, route, status and time; never bodies or
+ * tokens. A server error's line is the error's one log line, at level
+ * error, with what failed. */
 static void log_request(const struct request *request, const struct response *response, double milliseconds)
 {
-	if (!log_enabled(LOG_LEVEL_INFO))
+	enum log_level level = response->status >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO;
+	if (!log_enabled(level))
 		return;
 	const char *method = request->head ? "HEAD"
 			     : request->method < HTTP_METHOD__MAX ? http_method_names[request->method] : "OTHER";
@@ -70,10 +73,10 @@ static void log_request(const struct request *request, const struct response *re
 	log_escape(caller, sizeof caller, request->caller.id[0] ? request->caller.id : NULL);
 	/* The object id is the client's, and an admin's id may hold spaces:
 	 * both are quoted, so that nothing in them can pass for a field. */
-	log_info("request id=%s method=%s route=%s object=\"%s\" caller=\"%s\" status=%d error=%s ms=%.2f",
-		 request->request_id ? request->request_id : "-", method, request->route ? request->route : "-",
-		 path_id, caller, response->status,
-		 response->error_code ? response->error_code : "-", milliseconds);
+	log_write(level, "request id=%s method=%s route=%s object=\"%s\" caller=\"%s\" status=%d error=%s ms=%.2f%s%s",
+		  request->request_id ? request->request_id : "-", method, request->route ? request->route : "-",
+		  path_id, caller, response->status, response->error_code ? response->error_code : "-",
+		  milliseconds, response->cause[0] ? " cause=" : "", response->cause);
 }
 
 /*

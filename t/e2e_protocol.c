@@ -4,8 +4,13 @@
  * format, authentication, request ids, /healthz, and that no response leaks
  * SQL, file paths or the secret (the harness checks that on every reply).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "e2e.h"
 
@@ -520,6 +525,50 @@ Test(protocol, the_request_id_is_echoed)
 			cr_assert_str_neq(id, previous, "two requests share the request id %s", id);
 		previous = id;
 	}
+}
+
+/* The lines of the workers' log that hold `needle`, joined; "" if none. */
+static const char *worker_log_lines(const char *needle, size_t *count)
+{
+	FILE *log = fopen(getenv("TCCHAT_WORKER_LOG"), "r");
+	cr_assert_not_null(log, "cannot read the workers' log");
+	char line[2048];
+	const char *found = "";
+	*count = 0;
+	while (fgets(line, sizeof line, log) != NULL)
+		if (strstr(line, needle) != NULL) {
+			found = e2e_printf("%s%s", found, line);
+			++*count;
+		}
+	fclose(log);
+	return found;
+}
+
+Test(protocol, a_server_error_is_logged_once_with_its_request_id_and_cause, .timeout = 30)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	/* A lock held past the workers' statement timeout: the update fails. */
+	PGconn *holder = PQconnectdb(getenv("TCCHAT_DATABASE_URL"));
+	cr_assert_eq(PQstatus(holder), CONNECTION_OK, "%s", PQerrorMessage(holder));
+	const char *chat[] = {pair.chat_id};
+	PQclear(PQexec(holder, "BEGIN"));
+	PQclear(PQexecParams(holder, "SELECT 1 FROM chats WHERE id = $1 FOR UPDATE", 1, NULL, chat, NULL, NULL, 0));
+	struct e2e_reply *reply = e2e_request("PATCH", e2e_printf("/api/chats/%s/", pair.chat_id),
+					      pair.therapist_token, "{\"status\": \"archived\"}", NULL);
+	PQclear(PQexec(holder, "ROLLBACK"));
+	PQfinish(holder);
+	expect_error(reply, 503, "unavailable");
+	const char *id = e2e_header(reply, "X-Request-Id");
+	cr_assert_not_null(id);
+	/* The line is written once the answer has gone. */
+	size_t count = 0;
+	const char *lines = "";
+	for (int i = 0; i < 40 && count == 0; i++, usleep(50 * 1000))
+		lines = worker_log_lines(id, &count);
+	cr_assert_eq(count, 1, "the request's lines in the log:\n%s", lines);
+	cr_assert_not_null(strstr(lines, " error: request "), "%s", lines);
+	cr_assert_not_null(strstr(lines, " status=503 "), "%s", lines);
+	cr_assert_not_null(strstr(lines, " cause=chat_update:57014"), "%s", lines);
 }
 
 Test(protocol, healthz_answers_ok_without_a_token)
