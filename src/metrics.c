@@ -18,7 +18,9 @@
 #include "buf.h"
 #include "metrics.h"
 
-#define METRICS_MAGIC 0x7463636861746d31ULL /* "tcchatm1" */
+/* "tcchatm1": change it when the table's layout changes (a file of the same
+ * size but another layout must be refused). */
+#define METRICS_MAGIC 0x7463636861746d31ULL
 #define METRICS_SLOTS 64
 
 /* The statuses counted one by one; any other counts as "other". */
@@ -89,7 +91,13 @@ static bool table_map_file(const char *path, char *error, size_t error_size)
 		snprintf(error, error_size, "TCCHAT_METRICS_FILE: cannot open %s: %s", path, strerror(errno));
 		goto failed;
 	}
-	if (status.st_size != (off_t)sizeof *table && ftruncate(fd, sizeof *table) != 0) {
+	/* Only a new (empty) file is sized: resizing one that other workers
+	 * map, of another build's table, would pull pages from under them. */
+	if (status.st_size != 0 && status.st_size != (off_t)sizeof *table) {
+		snprintf(error, error_size, "TCCHAT_METRICS_FILE: %s holds something else", path);
+		goto failed;
+	}
+	if (status.st_size == 0 && ftruncate(fd, sizeof *table) != 0) {
 		snprintf(error, error_size, "TCCHAT_METRICS_FILE: cannot size %s: %s", path, strerror(errno));
 		goto failed;
 	}
