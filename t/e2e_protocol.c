@@ -544,7 +544,7 @@ static const char *worker_log_lines(const char *needle, size_t *count)
 	return found;
 }
 
-Test(protocol, a_server_error_is_logged_once_with_its_request_id_and_cause, .timeout = 30)
+Test(protocol, a_server_error_is_logged_once_with_its_request_id_and_cause)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
 	/* A lock held past the workers' statement timeout: the update fails. */
