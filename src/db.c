@@ -162,19 +162,38 @@ static void db_record_failure(struct db *db, const char *what, PGresult *result)
 		db_disconnect(db);
 }
 
+/* A deadlock or a serialization failure (SQLSTATE class 40): the
+ * transaction, a request's statement or pair of statements, was rolled
+ * back whole, and running it again may well succeed. */
+static bool failure_is_transient(const PGresult *result)
+{
+	const char *sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+	return sqlstate != NULL && strncmp(sqlstate, "40", 2) == 0;
+}
+
+/* How many times a transaction that failed transiently is run, in all. */
+#define TRANSIENT_ATTEMPTS 2
+
 PGresult *db_run(struct db *db, enum statement_id id, const char *const *params)
 {
 	db->failure = DB_FAILURE_NONE;
 	if (!db_ready(db))
 		return NULL;
-	PGresult *result = PQexecPrepared(db->connection, statements[id].name, statements[id].param_count,
-					  params, NULL, NULL, 0);
-	ExecStatusType status = PQresultStatus(result);
-	if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
-		return result;
-	db_record_failure(db, statements[id].name, result);
-	PQclear(result);
-	return NULL;
+	for (int attempt = 1;; attempt++) {
+		PGresult *result = PQexecPrepared(db->connection, statements[id].name, statements[id].param_count,
+						  params, NULL, NULL, 0);
+		ExecStatusType status = PQresultStatus(result);
+		if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+			return result;
+		if (attempt < TRANSIENT_ATTEMPTS && failure_is_transient(result)) {
+			log_debug("db: %s failed transiently, running it again", statements[id].name);
+			PQclear(result);
+			continue;
+		}
+		db_record_failure(db, statements[id].name, result);
+		PQclear(result);
+		return NULL;
+	}
 }
 
 /* Reads the results of one query of a pipeline: the first result, the
@@ -197,15 +216,14 @@ static bool result_ok(const PGresult *result)
 	return status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
 }
 
-bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *first_params,
-		 enum statement_id second_id, const char *const *second_params, PGresult **first,
-		 PGresult **second)
+/* One run of db_run_pair's pipeline: false when it could not be run or
+ * ended (the failure recorded, the connection dropped), else true with
+ * both results, which may be errors, in `results`. */
+static bool pair_run_once(struct db *db, enum statement_id first_id, const char *const *first_params,
+			  enum statement_id second_id, const char *const *second_params, PGresult *results[2])
 {
-	*first = *second = NULL;
-	db->failure = DB_FAILURE_NONE;
-	if (!db_ready(db))
-		return false;
 	PGconn *connection = db->connection;
+	results[0] = results[1] = NULL;
 	if (!PQenterPipelineMode(connection) ||
 	    !PQsendQueryPrepared(connection, statements[first_id].name, statements[first_id].param_count,
 				 first_params, NULL, NULL, 0) ||
@@ -216,7 +234,8 @@ bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *f
 		db_disconnect(db);
 		return false;
 	}
-	PGresult *results[2] = {db_pipeline_result(connection), db_pipeline_result(connection)};
+	results[0] = db_pipeline_result(connection);
+	results[1] = db_pipeline_result(connection);
 	/* The sync's own result ends the pipeline. */
 	PGresult *sync = PQgetResult(connection);
 	bool synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
@@ -224,17 +243,43 @@ bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *f
 	if (!synced || !PQexitPipelineMode(connection)) {
 		db_record_failure(db, statements[first_id].name, results[0]);
 		db_disconnect(db);
-	} else if (!result_ok(results[0]) || !result_ok(results[1])) {
-		enum statement_id failed = result_ok(results[0]) ? second_id : first_id;
-		db_record_failure(db, statements[failed].name, result_ok(results[0]) ? results[1] : results[0]);
-	} else {
-		*first = results[0];
-		*second = results[1];
-		return true;
+		PQclear(results[0]);
+		PQclear(results[1]);
+		return false;
 	}
-	PQclear(results[0]);
-	PQclear(results[1]);
-	return false;
+	return true;
+}
+
+bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *first_params,
+		 enum statement_id second_id, const char *const *second_params, PGresult **first,
+		 PGresult **second)
+{
+	*first = *second = NULL;
+	db->failure = DB_FAILURE_NONE;
+	if (!db_ready(db))
+		return false;
+	for (int attempt = 1;; attempt++) {
+		PGresult *results[2];
+		if (!pair_run_once(db, first_id, first_params, second_id, second_params, results))
+			return false;
+		if (result_ok(results[0]) && result_ok(results[1])) {
+			*first = results[0];
+			*second = results[1];
+			return true;
+		}
+		bool first_failed = !result_ok(results[0]);
+		PGresult *failed = first_failed ? results[0] : results[1];
+		bool again = attempt < TRANSIENT_ATTEMPTS && failure_is_transient(failed);
+		if (again)
+			log_debug("db: %s failed transiently, running it again",
+				  statements[first_failed ? first_id : second_id].name);
+		else
+			db_record_failure(db, statements[first_failed ? first_id : second_id].name, failed);
+		PQclear(results[0]);
+		PQclear(results[1]);
+		if (!again)
+			return false;
+	}
 }
 
 void db_end_request(struct db *db)

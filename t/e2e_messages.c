@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -659,6 +660,51 @@ Test(messages, a_replayed_idempotency_key_returns_200_with_the_first_message_and
 	cr_assert_str_eq(e2e_sql("SELECT count(*) FROM idempotency_keys WHERE sender_id = $1",
 				 pair.patient, NULL), "1");
 	cr_assert_eq(unread_count(pair.therapist_token, pair.chat_id), 1);
+}
+
+Test(messages, a_send_that_deadlocks_with_another_is_run_again_rather_than_answered_503)
+{
+	struct e2e_pair first = e2e_pair_with_chat(), second = e2e_pair_with_chat();
+	expect_status(send_keyed(first.therapist_token, send_body(first.chat_id, "first keyed", NULL), "old-a"),
+		      201);
+	expect_status(send_keyed(second.patient_token, send_body(second.chat_id, "second keyed", NULL), "old-b"),
+		      201);
+	/* Both keys expired: a send with one deletes its old record, then
+	 * clears expired records of others. */
+	e2e_sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"
+		" WHERE (sender_id, key) IN (($1, 'old-a'), ($2, 'old-b'))",
+		first.therapist, second.patient, NULL);
+	PGconn *other = PQconnectdb(getenv("TCCHAT_DATABASE_URL"));
+	cr_assert_eq(PQstatus(other), CONNECTION_OK, "%s", PQerrorMessage(other));
+	const char *a[] = {first.therapist};
+	PQclear(PQexec(other, "BEGIN"));
+	PQclear(PQexecParams(other, "DELETE FROM idempotency_keys WHERE sender_id = $1 AND key = 'old-a'", 1, NULL,
+			     a, NULL, NULL, 0));
+	/* The second patient's send takes their record, then waits for the
+	 * first's... */
+	pid_t child = fork();
+	cr_assert_neq(child, -1);
+	if (child == 0) {
+		struct e2e_reply *reply = send_keyed(second.patient_token, send_body(second.chat_id, "new", NULL),
+						     "old-b");
+		_exit(reply->status == 201 ? 0 : reply->status == 503 ? 3 : 1);
+	}
+	usleep(300 * 1000);
+	/* ...which now clears the expired records, theirs too: a deadlock,
+	 * which PostgreSQL breaks by failing the send, the first to wait. */
+	PGresult *cleared = PQexec(other, "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY("
+					  "SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours'"
+					  " LIMIT 100))");
+	cr_assert_eq(PQresultStatus(cleared), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(cleared));
+	PQclear(cleared);
+	PQclear(PQexec(other, "COMMIT"));
+	PQfinish(other);
+	int status;
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status), "the send's process did not exit");
+	cr_assert_neq(WEXITSTATUS(status), 3, "the send that deadlocked was answered 503");
+	cr_assert_eq(WEXITSTATUS(status), 0, "the send was not created");
+	cr_assert_str_eq(e2e_sql("SELECT count(*) FROM messages WHERE chat_id = $1", second.chat_id, NULL), "2");
 }
 
 Test(messages, the_same_idempotency_key_with_a_different_body_is_409)
