@@ -28,11 +28,16 @@ static volatile sig_atomic_t stop_requested;
  * a terminal, SIGUSR1 from multiwatch's graceful shutdown. */
 static const int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 
+/* The stop signals are unblocked only around accept(): closing the
+ * listening socket (spawn-fcgi's fd 0) makes an accept() that has not
+ * started yet fail at once, where the flag alone would be read too late
+ * and the worker would wait for one more connection. */
 static void on_stop_signal(int signal_number)
 {
 	(void)signal_number;
 	stop_requested = 1;
 	FCGX_ShutdownPending();
+	close(0);
 }
 
 /* Installs the stop handlers without SA_RESTART, so that a worker waiting
