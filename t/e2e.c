@@ -935,25 +935,17 @@ bool e2e_is_timestamp(const char *text)
 
 /* ===================================================================== SQL */
 
-const char *e2e_sql(const char *query, ...)
+/* Runs `query` on `connection` with the NULL-terminated text parameters in
+ * `arguments` (at most 16); the first column of the first row
+ * (harness-owned) or NULL. Fails on error. */
+static const char *sql_run(PGconn *connection, const char *query, va_list arguments)
 {
 	const char *parameters[16];
 	int count = 0;
-	va_list arguments;
-	va_start(arguments, query);
 	const char *parameter;
 	while ((parameter = va_arg(arguments, const char *)) != NULL && count < 16)
 		parameters[count++] = parameter;
-	va_end(arguments);
-
-	if (database == NULL) {
-		const char *url = getenv("TCCHAT_DATABASE_URL");
-		cr_assert_not_null(url, "TCCHAT_DATABASE_URL is not set");
-		database = PQconnectdb(url);
-	}
-	cr_assert_eq(PQstatus(database), CONNECTION_OK, "connecting to TCCHAT_DATABASE_URL: %s",
-		     PQerrorMessage(database));
-	PGresult *result = PQexecParams(database, query, count, NULL, parameters, NULL, NULL, 0);
+	PGresult *result = PQexecParams(connection, query, count, NULL, parameters, NULL, NULL, 0);
 	ExecStatusType status = PQresultStatus(result);
 	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
 		char message[1024];
@@ -967,6 +959,77 @@ const char *e2e_sql(const char *query, ...)
 		value = pool_strdup(PQgetvalue(result, 0, 0));
 	PQclear(result);
 	return value;
+}
+
+static PGconn *sql_connect(void)
+{
+	const char *url = getenv("TCCHAT_DATABASE_URL");
+	cr_assert_not_null(url, "TCCHAT_DATABASE_URL is not set");
+	PGconn *connection = PQconnectdb(url);
+	cr_assert_eq(PQstatus(connection), CONNECTION_OK, "connecting to TCCHAT_DATABASE_URL: %s",
+		     PQerrorMessage(connection));
+	return connection;
+}
+
+const char *e2e_sql(const char *query, ...)
+{
+	if (database == NULL)
+		database = sql_connect();
+	va_list arguments;
+	va_start(arguments, query);
+	const char *value = sql_run(database, query, arguments);
+	va_end(arguments);
+	return value;
+}
+
+struct e2e_tx {
+	PGconn *connection;
+};
+
+struct e2e_tx *e2e_tx_begin(void)
+{
+	struct e2e_tx *tx = pool_add(calloc(1, sizeof *tx), free);
+	tx->connection = sql_connect();
+	e2e_tx_sql(tx, "BEGIN", NULL);
+	return tx;
+}
+
+void e2e_tx_end(struct e2e_tx *tx, bool commit)
+{
+	e2e_tx_sql(tx, commit ? "COMMIT" : "ROLLBACK", NULL);
+	PQfinish(tx->connection);
+	tx->connection = NULL;
+}
+
+const char *e2e_tx_sql(struct e2e_tx *tx, const char *query, ...)
+{
+	va_list arguments;
+	va_start(arguments, query);
+	const char *value = sql_run(tx->connection, query, arguments);
+	va_end(arguments);
+	return value;
+}
+
+void e2e_tx_lock_chat(struct e2e_tx *tx, const char *chat_id)
+{
+	cr_assert_not_null(e2e_tx_sql(tx, "SELECT id FROM chats WHERE id = $1 FOR NO KEY UPDATE", chat_id, NULL),
+			   "no chat %s to lock", chat_id);
+}
+
+const char *e2e_tx_send(struct e2e_tx *tx, const char *sender, const char *chat_id, const char *text)
+{
+	static unsigned counter;
+	/* The service's id format, MSG_<unix ms>_<12 of [a-z0-9]>; each test
+	 * runs in a process of its own. */
+	const char *id = e2e_printf("MSG_%lld_tx%05d%05u", (long long)time(NULL) * 1000, (int)getpid() % 100000,
+				    ++counter % 100000);
+	const char *outcome = e2e_tx_sql(tx,
+					 "SELECT outcome FROM tc_message_send($1, CASE left($1, 2) WHEN 't_' THEN"
+					 " 'therapist' ELSE 'patient' END, $2, $3, $4, false, 'text', NULL, NULL, NULL,"
+					 " NULL, NULL)",
+					 sender, chat_id, id, text, NULL);
+	cr_assert_str_eq(outcome, "created", "sending in a transaction of its own into %s", chat_id);
+	return id;
 }
 
 /* ============================================================== assertions */

@@ -173,6 +173,21 @@ const char *e2e_repeat(const char *unit, size_t count);
  * (harness-owned), or NULL for no row or SQL NULL. Fails on error. */
 const char *e2e_sql(const char *query, ...) __attribute__((sentinel));
 
+/* A transaction of the workers' role held open, to stand for a request
+ * under way beside the ones a test sends: e2e_tx_begin opens it,
+ * e2e_tx_end commits it (or rolls it back) and closes it. */
+struct e2e_tx;
+struct e2e_tx *e2e_tx_begin(void);
+void e2e_tx_end(struct e2e_tx *tx, bool commit);
+/* Runs `query` in it with the NULL-terminated text parameters; returns the
+ * first column of the first row (harness-owned) or NULL. Fails on error. */
+const char *e2e_tx_sql(struct e2e_tx *tx, const char *query, ...) __attribute__((sentinel));
+/* Locks chat `chat_id` in it, as a write does. */
+void e2e_tx_lock_chat(struct e2e_tx *tx, const char *chat_id);
+/* Sends `text` into `chat_id` in it as `sender` (a therapist or patient
+ * of the chat), as the service's send does; returns the message's id. */
+const char *e2e_tx_send(struct e2e_tx *tx, const char *sender, const char *chat_id, const char *text);
+
 /* ------------------------------------------------------------ Assertions */
 
 /* The reply has `status`; on failure the message shows the body. */

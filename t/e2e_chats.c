@@ -3,13 +3,9 @@
  * visibility rule of section 2 and the chat fields of section 3. Each test
  * has a therapist and patient of its own, so tests can run in parallel.
  */
-#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <libpq-fe.h>
 
 #include "e2e.h"
 
@@ -1129,38 +1125,25 @@ Test(chats, updated_at_never_goes_back_behind_a_send_the_update_waited_for)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
 	/* A send holds the chat's lock... */
-	PGconn *send = PQconnectdb(getenv("TCCHAT_DATABASE_URL"));
-	cr_assert_eq(PQstatus(send), CONNECTION_OK, "%s", PQerrorMessage(send));
-	const char *chat[] = {pair.chat_id};
-	PQclear(PQexec(send, "BEGIN"));
-	PQclear(PQexecParams(send, "SELECT 1 FROM chats WHERE id = $1 FOR NO KEY UPDATE", 1, NULL, chat, NULL,
-			     NULL, 0));
+	struct e2e_tx *send = e2e_tx_begin();
+	e2e_tx_lock_chat(send, pair.chat_id);
 	/* ...when the therapist archives the chat, which waits for it... */
 	pid_t child = fork();
 	cr_assert_neq(child, -1);
 	if (child == 0) {
-		struct e2e_reply *reply = e2e_request("PATCH", e2e_printf("/api/chats/%s/", pair.chat_id),
-						      pair.therapist_token, "{\"status\": \"archived\"}", NULL);
+		struct e2e_reply *reply = e2e_request("PATCH", chat_path(pair.chat_id), pair.therapist_token,
+						      "{\"status\": \"archived\"}", NULL);
 		_exit(reply->status == 200 ? 0 : 1);
 	}
 	usleep(300 * 1000);
 	/* ...and then takes its timestamp and commits. */
-	const char *message_id = e2e_printf("MSG_%lld_waitedfor%04d", (long long)time(NULL) * 1000, rand() % 10000);
-	const char *params[] = {pair.therapist, pair.chat_id, message_id};
-	PGresult *sent = PQexecParams(send,
-				      "SELECT outcome FROM tc_message_send($1, 'therapist', $2, $3, 'just before',"
-				      " false, 'text', NULL, NULL, NULL, NULL, NULL)",
-				      3, NULL, params, NULL, NULL, 0);
-	cr_assert_str_eq(PQgetvalue(sent, 0, 0), "created", "%s", PQresultErrorMessage(sent));
-	PQclear(sent);
-	PQclear(PQexec(send, "COMMIT"));
-	PQfinish(send);
+	e2e_tx_send(send, pair.therapist, pair.chat_id, "just before");
+	e2e_tx_end(send, true);
 	int status;
 	cr_assert_eq(waitpid(child, &status, 0), child);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the archiving PATCH failed");
 
-	struct e2e_reply *reply = e2e_request("GET", e2e_printf("/api/chats/%s/", pair.chat_id),
-					      pair.therapist_token, NULL, NULL);
+	struct e2e_reply *reply = e2e_request("GET", chat_path(pair.chat_id), pair.therapist_token, NULL, NULL);
 	expect_status(reply, 200);
 	cr_assert_str_eq(e2e_str(reply->json, "status"), "archived");
 	const char *updated = e2e_str(reply->json, "updated_at");

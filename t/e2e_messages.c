@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-
 #include "e2e.h"
 
 E2E_SUITE(messages);
@@ -140,6 +138,20 @@ static const char *join2(const char *a, const char *b)
 static const char *join3(const char *a, const char *b, const char *c)
 {
 	return e2e_printf("%s %s %s", a, b, c);
+}
+
+/* A new therapist with a chat with each of `count` new patients. */
+static const char *therapist_with_chats(size_t count, const char **patients, const char **chats)
+{
+	const char *therapist = e2e_new_therapist();
+	const char *token = e2e_token(therapist);
+	for (size_t i = 0; i < count; i++) {
+		patients[i] = e2e_new_patient();
+		expect_status(e2e_request("POST", "/api/chats/create_or_get_chat/", token,
+					  e2e_pair_body(therapist, patients[i]), NULL), 201);
+		chats[i] = e2e_printf("CHAT_%s_%s", therapist, patients[i]);
+	}
+	return therapist;
 }
 
 static const char *db_read_status(const char *message_id)
@@ -674,12 +686,9 @@ Test(messages, a_send_that_deadlocks_with_another_is_run_again_rather_than_answe
 	e2e_sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"
 		" WHERE (sender_id, key) IN (($1, 'old-a'), ($2, 'old-b'))",
 		first.therapist, second.patient, NULL);
-	PGconn *other = PQconnectdb(getenv("TCCHAT_DATABASE_URL"));
-	cr_assert_eq(PQstatus(other), CONNECTION_OK, "%s", PQerrorMessage(other));
-	const char *a[] = {first.therapist};
-	PQclear(PQexec(other, "BEGIN"));
-	PQclear(PQexecParams(other, "DELETE FROM idempotency_keys WHERE sender_id = $1 AND key = 'old-a'", 1, NULL,
-			     a, NULL, NULL, 0));
+	struct e2e_tx *other = e2e_tx_begin();
+	e2e_tx_sql(other, "DELETE FROM idempotency_keys WHERE sender_id = $1 AND key = 'old-a'", first.therapist,
+		   NULL);
 	/* The second patient's send takes their record, then waits for the
 	 * first's... */
 	pid_t child = fork();
@@ -692,13 +701,9 @@ Test(messages, a_send_that_deadlocks_with_another_is_run_again_rather_than_answe
 	usleep(300 * 1000);
 	/* ...which now clears the expired records, theirs too: a deadlock,
 	 * which PostgreSQL breaks by failing the send, the first to wait. */
-	PGresult *cleared = PQexec(other, "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY("
-					  "SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours'"
-					  " LIMIT 100))");
-	cr_assert_eq(PQresultStatus(cleared), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(cleared));
-	PQclear(cleared);
-	PQclear(PQexec(other, "COMMIT"));
-	PQfinish(other);
+	e2e_tx_sql(other, "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys"
+			  " WHERE created_at < now() - interval '24 hours' LIMIT 100))", NULL);
+	e2e_tx_end(other, true);
 	int status;
 	cr_assert_eq(waitpid(child, &status, 0), child);
 	cr_assert(WIFEXITED(status), "the send's process did not exit");
@@ -808,17 +813,10 @@ Test(messages, list_filter_naming_a_chat_the_caller_is_not_in_is_an_empty_list)
 
 Test(messages, list_filters_by_chat_id)
 {
-	const char *therapist = e2e_new_therapist();
-	const char *token = e2e_token(therapist);
-	const char *patients[2] = {e2e_new_patient(), e2e_new_patient()};
-	const char *chats[2];
-	const char *ids[2];
-	for (int i = 0; i < 2; i++) {
-		expect_status(e2e_request("POST", "/api/chats/create_or_get_chat/", token,
-					  e2e_pair_body(therapist, patients[i]), NULL), 201);
-		chats[i] = e2e_printf("CHAT_%s_%s", therapist, patients[i]);
+	const char *patients[2], *chats[2], *ids[2];
+	const char *token = e2e_token(therapist_with_chats(2, patients, chats));
+	for (int i = 0; i < 2; i++)
 		ids[i] = send_id(token, chats[i], e2e_printf("to %d", i));
-	}
 	cr_assert_str_eq(chat_ids(token, chats[0], NULL), ids[0]);
 	cr_assert_str_eq(chat_ids(token, chats[1], NULL), ids[1]);
 	cr_assert_str_eq(e2e_list_ids(list(token, "")), join2(ids[0], ids[1]));
@@ -956,38 +954,21 @@ static void sync_poll(const char *token, const char **last, char *seen, size_t s
 
 Test(messages, syncing_across_chats_with_after_misses_no_message_that_commits_late)
 {
-	const char *therapist = e2e_new_therapist();
+	const char *patients[2], *chats[2];
+	const char *therapist = therapist_with_chats(2, patients, chats);
 	const char *token = e2e_token(therapist);
-	const char *chats[2];
-	for (int i = 0; i < 2; i++) {
-		const char *patient = e2e_new_patient();
-		expect_status(e2e_request("POST", "/api/chats/create_or_get_chat/", token,
-					  e2e_pair_body(therapist, patient), NULL), 201);
-		chats[i] = e2e_printf("CHAT_%s_%s", therapist, patient);
-	}
 	const char *last = send_id(token, chats[0], "before the sync");
 
 	/* A send into the first chat takes its timestamp and is slow to
 	 * commit, as under a slow disk; meanwhile one into the second chat,
 	 * with a later timestamp, commits. */
-	PGconn *slow = PQconnectdb(getenv("TCCHAT_DATABASE_URL"));
-	cr_assert_eq(PQstatus(slow), CONNECTION_OK, "%s", PQerrorMessage(slow));
-	const char *slow_id = e2e_printf("MSG_%lld_slowsend%04d", (long long)time(NULL) * 1000, rand() % 10000);
-	const char *params[] = {therapist, chats[0], slow_id};
-	PQclear(PQexec(slow, "BEGIN"));
-	PGresult *sent = PQexecParams(slow,
-				      "SELECT outcome FROM tc_message_send($1, 'therapist', $2, $3, 'sent slowly',"
-				      " false, 'text', NULL, NULL, NULL, NULL, NULL)",
-				      3, NULL, params, NULL, NULL, 0);
-	cr_assert_eq(PQresultStatus(sent), PGRES_TUPLES_OK, "%s", PQresultErrorMessage(sent));
-	cr_assert_str_eq(PQgetvalue(sent, 0, 0), "created");
-	PQclear(sent);
+	struct e2e_tx *slow = e2e_tx_begin();
+	const char *slow_id = e2e_tx_send(slow, therapist, chats[0], "sent slowly");
 	const char *quick_id = send_id(token, chats[1], "sent quickly");
 
 	char seen[1024] = "";
 	sync_poll(token, &last, seen, sizeof seen);
-	PQclear(PQexec(slow, "COMMIT"));
-	PQfinish(slow);
+	e2e_tx_end(slow, true);
 	/* The app polls on; other tests' requests may hold the horizon back
 	 * for a moment. */
 	for (int i = 0; i < 100 && !(strstr(seen, slow_id) && strstr(seen, quick_id)); i++) {
@@ -1779,17 +1760,10 @@ Test(messages, get_unread_messages_for_another_user_is_403_but_allowed_to_an_adm
 
 Test(messages, get_unread_messages_chat_id_narrows_to_one_chat)
 {
-	const char *therapist = e2e_new_therapist();
-	const char *token = e2e_token(therapist);
-	const char *ids[2];
-	const char *chats[2];
-	for (int i = 0; i < 2; i++) {
-		const char *patient = e2e_new_patient();
-		expect_status(e2e_request("POST", "/api/chats/create_or_get_chat/", token,
-					  e2e_pair_body(therapist, patient), NULL), 201);
-		chats[i] = e2e_printf("CHAT_%s_%s", therapist, patient);
-		ids[i] = send_id(e2e_token(patient), chats[i], e2e_printf("from %d", i));
-	}
+	const char *patients[2], *chats[2], *ids[2];
+	const char *token = e2e_token(therapist_with_chats(2, patients, chats));
+	for (int i = 0; i < 2; i++)
+		ids[i] = send_id(e2e_token(patients[i]), chats[i], e2e_printf("from %d", i));
 	const char *base = "/api/messages/get_unread_messages/";
 	cr_assert_str_eq(e2e_list_ids(e2e_request("GET", e2e_printf("%s?chat_id=%s", base, chats[1]), token,
 					      NULL, NULL)), ids[1]);
