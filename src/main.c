@@ -4,6 +4,7 @@
  * through the router, with one log line per request. A stop signal lets
  * the request in flight finish before the worker exits.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,11 @@ static const int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 static void on_stop_signal(int signal_number)
 {
 	(void)signal_number;
+	int saved_errno = errno;
 	stop_requested = 1;
 	FCGX_ShutdownPending();
 	close(0);
+	errno = saved_errno;
 }
 
 /* Installs the stop handlers without SA_RESTART, so that a worker waiting
