@@ -245,11 +245,13 @@ void messages_list(struct request *request, struct db *db, struct response *resp
 					      : STATEMENT_MESSAGE_LIST_OF_CHAT_UNFILTERED,
 				   params, recipient, response);
 	} else {
-		/* Apps sync with `after` across their chats: such a list stops
-		 * at the sync horizon (sql/010_sync_horizon.sql). */
+		/* Apps sync from what any list across their chats showed them:
+		 * such a list stops at the sync horizon, read first
+		 * (sql/010_sync_horizon.sql). */
 		PGresult *horizon = NULL;
-		if (!v[LIST_CHAT].present && v[LIST_AFTER].present) {
-			horizon = handler_run(db, STATEMENT_SYNC_HORIZON, NULL, response);
+		if (!v[LIST_CHAT].present) {
+			const char *caller[] = {CALLER_PARAMS(request)};
+			horizon = handler_run(db, STATEMENT_SYNC_HORIZON, caller, response);
 			if (horizon == NULL)
 				goto done;
 		}

@@ -126,7 +126,7 @@
 	PAGE_OF_CHAT(ORDER, AFTER, " AND NOT m.deleted", "$4", "$5", "$6")
 
 /* The messages of all the caller's chats ($3 NULL), older than the sync
- * horizon $15 when there is one (sql/010_sync_horizon.sql). */
+ * horizon $15 (sql/010_sync_horizon.sql). */
 #define PAGE_OF_CALLER(ORDER, AFTER)                                                                \
 	"SELECT " MESSAGE_LIST_COLUMNS " FROM " MESSAGES_JOINED                                     \
 	" WHERE " VISIBLE_TO_CALLER HISTORY_FILTER MESSAGE_FILTERS                                  \
@@ -225,7 +225,7 @@ const struct statement statements[STATEMENT__MAX] = {
 		PAGE_OF_CHAT("DESC", "<", MESSAGE_FILTERS, "$12", "$13", "$14"), 14},
 	[STATEMENT_MESSAGE_LIST] = {"message_list", PAGE_OF_CALLER("ASC", ">"), 15},
 	[STATEMENT_MESSAGE_LIST_NEWEST_FIRST] = {"message_list_newest_first", PAGE_OF_CALLER("DESC", "<"), 15},
-	[STATEMENT_SYNC_HORIZON] = {"sync_horizon", "SELECT tc_sync_horizon()", 0},
+	[STATEMENT_SYNC_HORIZON] = {"sync_horizon", "SELECT tc_sync_horizon($1, $2)", 2},
 	[STATEMENT_MESSAGE_UNREAD] = {"message_unread", PAGE_UNREAD, 7},
 
 	/* Delivers to the caller the messages $3 (a text array of the ids a
