@@ -698,7 +698,7 @@ Test(messages, a_send_that_deadlocks_with_another_is_run_again_rather_than_answe
 						     "old-b");
 		_exit(reply->status == 201 ? 0 : reply->status == 503 ? 3 : 1);
 	}
-	usleep(300 * 1000);
+	e2e_tx_wait_until_blocking(other);
 	/* ...which now clears the expired records, theirs too: a deadlock,
 	 * which PostgreSQL breaks by failing the send, the first to wait. */
 	e2e_tx_sql(other, "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys"
