@@ -18,6 +18,9 @@
 -- did not find under way. Only sends into the caller's own chats hold their
 -- lists back, for as long as those sends take.
 --
+-- The send is otherwise that of 009, but that its clean-up of expired
+-- idempotency keys skips those another transaction holds.
+--
 -- A transaction's start is visible only to sessions of its role (every
 -- worker logs in as the same one: README, Database roles); for another
 -- role's, the horizon assumes the longest a worker's transaction may last,
@@ -119,12 +122,15 @@ BEGIN
     WHERE id = c.id;
 
     IF idempotency_key IS NOT NULL THEN
-        -- An expired record of the same key, then a few expired others.
+        -- An expired record of the same key, then a few expired others,
+        -- but not those another send holds: two sends clearing each
+        -- other's would deadlock.
         DELETE FROM idempotency_keys k WHERE k.sender_id = caller AND k.key = idempotency_key;
         INSERT INTO idempotency_keys (sender_id, key, request_hash, message_id)
         VALUES (caller, idempotency_key, request_hash, new_id);
         DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-            SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 100));
+            SELECT ctid FROM idempotency_keys WHERE created_at < now() - interval '24 hours' LIMIT 100
+            FOR UPDATE SKIP LOCKED));
     END IF;
     outcome := 'created';
     message_id := new_id;
