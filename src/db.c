@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "http.h"
@@ -172,7 +173,16 @@ static bool failure_is_transient(const PGresult *result)
 }
 
 /* How many times a transaction that failed transiently is run, in all. */
-#define TRANSIENT_ATTEMPTS 2
+#define TRANSIENT_ATTEMPTS 3
+
+/* Before running such a transaction again: long enough for the one it
+ * collided with, still running, to go on first (else the same locks, taken
+ * again at once, would collide again), and longer each time. */
+static void transient_backoff(int attempt)
+{
+	struct timespec pause = {.tv_sec = 0, .tv_nsec = 50L * 1000 * 1000 * attempt};
+	nanosleep(&pause, NULL);
+}
 
 PGresult *db_run(struct db *db, enum statement_id id, const char *const *params)
 {
@@ -188,6 +198,7 @@ PGresult *db_run(struct db *db, enum statement_id id, const char *const *params)
 		if (attempt < TRANSIENT_ATTEMPTS && failure_is_transient(result)) {
 			log_debug("db: %s failed transiently, running it again", statements[id].name);
 			PQclear(result);
+			transient_backoff(attempt);
 			continue;
 		}
 		db_record_failure(db, statements[id].name, result);
@@ -279,6 +290,7 @@ bool db_run_pair(struct db *db, enum statement_id first_id, const char *const *f
 		PQclear(results[1]);
 		if (!again)
 			return false;
+		transient_backoff(attempt);
 	}
 }
 

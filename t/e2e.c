@@ -1016,12 +1016,16 @@ void e2e_tx_lock_chat(struct e2e_tx *tx, const char *chat_id)
 			   "no chat %s to lock", chat_id);
 }
 
-void e2e_tx_wait_until_blocking(struct e2e_tx *tx)
+void e2e_tx_wait_until_blocking(struct e2e_tx *tx, int waited_ms)
 {
 	const char *pid = e2e_printf("%d", PQbackendPID(tx->connection));
-	for (int i = 0; i < 200; i++, usleep(50 * 1000))
-		if (strcmp(e2e_sql("SELECT count(*) FROM pg_stat_activity WHERE $1::integer = ANY (pg_blocking_pids(pid))",
-				   pid, NULL), "0") != 0)
+	const char *waited = e2e_printf("%d", waited_ms);
+	for (int i = 0; i < 1000; i++, usleep(10 * 1000))
+		if (strcmp(e2e_sql("SELECT count(*) FROM pg_locks WHERE NOT granted"
+				   " AND $1::integer = ANY (pg_blocking_pids(pid))"
+				   " AND waitstart <= clock_timestamp() - $2::integer * interval '1 millisecond'",
+				   pid, waited, NULL),
+			   "0") != 0)
 			return;
 	cr_assert_fail("no session came to wait for the test's transaction");
 }

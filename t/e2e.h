@@ -184,9 +184,10 @@ void e2e_tx_end(struct e2e_tx *tx, bool commit);
 const char *e2e_tx_sql(struct e2e_tx *tx, const char *query, ...) __attribute__((sentinel));
 /* Locks chat `chat_id` in it, as a write does. */
 void e2e_tx_lock_chat(struct e2e_tx *tx, const char *chat_id);
-/* Waits (up to 10 s, else fails) until another session waits for a lock
- * it holds: a request the test started has got that far. */
-void e2e_tx_wait_until_blocking(struct e2e_tx *tx);
+/* Waits (up to 10 s, else fails) until another session has waited at
+ * least `waited_ms` for a lock it holds: a request the test started has got
+ * that far. */
+void e2e_tx_wait_until_blocking(struct e2e_tx *tx, int waited_ms);
 /* Sends `text` into `chat_id` in it as `sender` (a therapist or patient
  * of the chat), as the service's send does; returns the message's id. */
 const char *e2e_tx_send(struct e2e_tx *tx, const char *sender, const char *chat_id, const char *text);

@@ -1135,7 +1135,7 @@ Test(chats, updated_at_never_goes_back_behind_a_send_the_update_waited_for)
 						      "{\"status\": \"archived\"}", NULL);
 		_exit(reply->status == 200 ? 0 : 1);
 	}
-	e2e_tx_wait_until_blocking(send);
+	e2e_tx_wait_until_blocking(send, 0);
 	/* ...and then takes its timestamp and commits. */
 	e2e_tx_send(send, pair.therapist, pair.chat_id, "just before");
 	e2e_tx_end(send, true);

@@ -676,40 +676,33 @@ Test(messages, a_replayed_idempotency_key_returns_200_with_the_first_message_and
 
 Test(messages, a_send_that_deadlocks_with_another_is_run_again_rather_than_answered_503)
 {
-	struct e2e_pair first = e2e_pair_with_chat(), second = e2e_pair_with_chat();
-	expect_status(send_keyed(first.therapist_token, send_body(first.chat_id, "first keyed", NULL), "old-a"),
-		      201);
-	expect_status(send_keyed(second.patient_token, send_body(second.chat_id, "second keyed", NULL), "old-b"),
-		      201);
-	/* Both keys expired: a send with one deletes its old record, then
-	 * clears expired records of others. */
+	struct e2e_pair pair = e2e_pair_with_chat();
+	expect_status(send_keyed(pair.patient_token, send_body(pair.chat_id, "keyed", NULL), "old"), 201);
+	/* The key has expired: a send with it deletes its old record. */
 	e2e_sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"
-		" WHERE (sender_id, key) IN (($1, 'old-a'), ($2, 'old-b'))",
-		first.therapist, second.patient, NULL);
+		" WHERE sender_id = $1 AND key = 'old'", pair.patient, NULL);
 	struct e2e_tx *other = e2e_tx_begin();
-	e2e_tx_sql(other, "DELETE FROM idempotency_keys WHERE sender_id = $1 AND key = 'old-a'", first.therapist,
-		   NULL);
-	/* The second patient's send takes their record, then waits for the
-	 * first's... */
+	e2e_tx_sql(other, "DELETE FROM idempotency_keys WHERE sender_id = $1 AND key = 'old'", pair.patient, NULL);
+	/* The send locks the chat, then waits for that record... */
 	pid_t child = fork();
 	cr_assert_neq(child, -1);
 	if (child == 0) {
-		struct e2e_reply *reply = send_keyed(second.patient_token, send_body(second.chat_id, "new", NULL),
-						     "old-b");
+		struct e2e_reply *reply = send_keyed(pair.patient_token, send_body(pair.chat_id, "new", NULL), "old");
 		_exit(reply->status == 201 ? 0 : reply->status == 503 ? 3 : 1);
 	}
-	e2e_tx_wait_until_blocking(other);
-	/* ...which now clears the expired records, theirs too: a deadlock,
-	 * which PostgreSQL breaks by failing the send, the first to wait. */
-	e2e_tx_sql(other, "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys"
-			  " WHERE created_at < now() - interval '24 hours' LIMIT 100))", NULL);
+	/* ...which the other transaction holds, and which now wants the chat:
+	 * a deadlock. A session looks for one once, deadlock_timeout (1 s)
+	 * after it starts to wait, and fails if it finds one: the send, which
+	 * by then has waited half a second longer. */
+	e2e_tx_wait_until_blocking(other, 500);
+	e2e_tx_lock_chat(other, pair.chat_id);
 	e2e_tx_end(other, true);
 	int status;
 	cr_assert_eq(waitpid(child, &status, 0), child);
 	cr_assert(WIFEXITED(status), "the send's process did not exit");
 	cr_assert_neq(WEXITSTATUS(status), 3, "the send that deadlocked was answered 503");
 	cr_assert_eq(WEXITSTATUS(status), 0, "the send was not created");
-	cr_assert_str_eq(e2e_sql("SELECT count(*) FROM messages WHERE chat_id = $1", second.chat_id, NULL), "2");
+	cr_assert_str_eq(e2e_sql("SELECT count(*) FROM messages WHERE chat_id = $1", pair.chat_id, NULL), "2");
 }
 
 Test(messages, the_same_idempotency_key_with_a_different_body_is_409)
