@@ -1,10 +1,15 @@
 /*
  * Reading a request from, and writing a response to, a FastCGI stream.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include <fastcgi.h>
+
+#include "buf.h"
 #include "fcgi.h"
 
 static char *param_copy(FCGX_Request *fcgi, const char *name)
@@ -85,31 +90,90 @@ static const char *status_reason(int status)
 	}
 }
 
-void fcgi_write_response(FCGX_Request *fcgi, const struct request *request, const struct response *response)
+/* Appends a record header of `type` for `length` bytes of content. */
+static void append_record_header(struct buf *out, int request_id, unsigned char type, size_t length)
 {
-	FCGX_FPrintF(fcgi->out, "Status: %d %s\r\n", response->status, status_reason(response->status));
-	if (request->request_id)
-		FCGX_FPrintF(fcgi->out, "X-Request-Id: %s\r\n", request->request_id);
-	if (response->allow)
-		FCGX_FPrintF(fcgi->out, "Allow: %s\r\n", response->allow);
-	if (response->www_authenticate)
-		FCGX_FPrintF(fcgi->out, "WWW-Authenticate: %s\r\n", response->www_authenticate);
-	if (response->link)
-		FCGX_FPrintF(fcgi->out, "Link: %s\r\n", response->link);
-	if (response->body == NULL) {
-		FCGX_PutS("\r\n", fcgi->out);
-		return;
-	}
-	size_t length = strlen(response->body);
-	FCGX_FPrintF(fcgi->out, "Content-Type: %s\r\nContent-Length: %lu\r\n\r\n",
-		     response->content_type ? response->content_type : "application/json; charset=utf-8",
-		     (unsigned long)length);
-	if (!request->head)
-		FCGX_PutStr(response->body, (int)length, fcgi->out);
+	const FCGI_Header header = {
+		.version = FCGI_VERSION_1,
+		.type = type,
+		.requestIdB1 = (unsigned char)(request_id >> 8),
+		.requestIdB0 = (unsigned char)request_id,
+		.contentLengthB1 = (unsigned char)(length >> 8),
+		.contentLengthB0 = (unsigned char)length,
+	};
+	buf_append(out, (const char *)&header, sizeof header);
 }
 
-void fcgi_finish(FCGX_Request *fcgi, const struct request *request)
+/* Appends `data` as FCGI_STDOUT records, as long as the protocol allows. */
+static void append_stdout(struct buf *out, int request_id, const char *data, size_t length)
 {
+	while (length > 0) {
+		size_t chunk = length < FCGI_MAX_LENGTH ? length : FCGI_MAX_LENGTH;
+		append_record_header(out, request_id, FCGI_STDOUT, chunk);
+		buf_append(out, data, chunk);
+		data += chunk;
+		length -= chunk;
+	}
+}
+
+/* Appends the end of the output and of the request: an empty FCGI_STDOUT
+ * record, then FCGI_END_REQUEST with application status 0. */
+static void append_end(struct buf *out, int request_id)
+{
+	append_record_header(out, request_id, FCGI_STDOUT, 0);
+	append_record_header(out, request_id, FCGI_END_REQUEST, sizeof(FCGI_EndRequestBody));
+	const FCGI_EndRequestBody end = {.protocolStatus = FCGI_REQUEST_COMPLETE};
+	buf_append(out, (const char *)&end, sizeof end);
+}
+
+static void append_head(struct buf *head, const struct request *request, const struct response *response,
+			size_t body_length)
+{
+	buf_printf(head, "Status: %d %s\r\n", response->status, status_reason(response->status));
+	if (request->request_id)
+		buf_printf(head, "X-Request-Id: %s\r\n", request->request_id);
+	if (response->allow)
+		buf_printf(head, "Allow: %s\r\n", response->allow);
+	if (response->www_authenticate)
+		buf_printf(head, "WWW-Authenticate: %s\r\n", response->www_authenticate);
+	if (response->link)
+		buf_printf(head, "Link: %s\r\n", response->link);
+	if (response->body != NULL)
+		buf_printf(head, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			   response->content_type ? response->content_type : "application/json; charset=utf-8",
+			   body_length);
+	buf_append_str(head, "\r\n");
+}
+
+static void send_all(int fd, const char *data, size_t length)
+{
+	while (length > 0) {
+		ssize_t sent = send(fd, data, length, MSG_NOSIGNAL);
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0)
+			return;  /* nginx is gone; the close below ends it */
+		data += sent;
+		length -= (size_t)sent;
+	}
+}
+
+void fcgi_respond(FCGX_Request *fcgi, const struct request *request, const struct response *response)
+{
+	/* libfcgi writes at most 8 KB at a time, so a page of messages went
+	 * out in three writes, each waking nginx. The whole response and the
+	 * request's end go out in one write instead, and libfcgi, whose output
+	 * stream stays empty, only frees the request and closes. */
+	size_t length = response->body ? strlen(response->body) : 0;
+	size_t body_length = request->head ? 0 : length;
+	struct buf head = {0}, out = {0};
+	append_head(&head, request, response, length);
+	buf_reserve(&out, head.length + body_length + 4 * FCGI_HEADER_LEN + sizeof(FCGI_EndRequestBody)
+			  + body_length / FCGI_MAX_LENGTH * FCGI_HEADER_LEN);
+	append_stdout(&out, fcgi->requestId, head.data, head.length);
+	append_stdout(&out, fcgi->requestId, response->body, body_length);
+	append_end(&out, fcgi->requestId);
+
 	/* nginx sends nothing after the end of a request's input, so once that
 	 * end is read, closing at once loses nothing. Otherwise libfcgi shuts
 	 * the socket down and waits for nginx to close it first: one more
@@ -117,5 +181,8 @@ void fcgi_finish(FCGX_Request *fcgi, const struct request *request)
 	 * large) or any input past its end keeps that careful close. */
 	if (!request->body_too_large && FCGX_GetChar(fcgi->in) == EOF && FCGX_GetError(fcgi->in) == 0)
 		FCGX_Detach(fcgi);
-	FCGX_Finish_r(fcgi);
+	send_all(fcgi->ipcFd, out.data, out.length);
+	FCGX_Free(fcgi, 1);
+	buf_free(&head);
+	buf_free(&out);
 }

@@ -13,9 +13,8 @@
  * (a longer body is not read and marks the request body_too_large). */
 void fcgi_read_request(FCGX_Request *fcgi, long body_limit, struct request *request);
 
-void fcgi_write_response(FCGX_Request *fcgi, const struct request *request, const struct response *response);
-
-/* Ends the request and closes its connection. */
-void fcgi_finish(FCGX_Request *fcgi, const struct request *request);
+/* Writes `response` and ends the request: closes its connection and frees
+ * what libfcgi holds for it. */
+void fcgi_respond(FCGX_Request *fcgi, const struct request *request, const struct response *response);
 
 #endif

@@ -108,8 +108,7 @@ static void serve(FCGX_Request *fcgi, const struct config *config, struct db *db
 		struct response response = {0};
 		fcgi_read_request(fcgi, config->body_limit_bytes, &request);
 		router_dispatch(&request, db, keys, time(NULL), &response);
-		fcgi_write_response(fcgi, &request, &response);
-		fcgi_finish(fcgi, &request);
+		fcgi_respond(fcgi, &request, &response);
 		double milliseconds = elapsed_ms(&start);
 		log_request(&request, &response, milliseconds);
 		metrics_record_request(request.route_index, response.status, milliseconds);

@@ -350,6 +350,28 @@ Test(messages, text_of_10000_characters_passes_and_10001_fails_counted_in_charac
 			    send_body(pair.chat_id, e2e_repeat("a", 10001), NULL), 400, NULL, "text");
 }
 
+/* A worker writes an answer in FastCGI records of at most 64 KiB each: a
+ * page of four 20,000-byte texts takes two, and arrives whole, as does
+ * its HEAD, with the same length and no body. */
+Test(messages, a_page_longer_than_a_fastcgi_record_arrives_whole)
+{
+	struct e2e_pair pair = e2e_pair_with_chat();
+	const char *text = e2e_repeat("\xc3\xa9", 10000);
+	for (int i = 0; i < 4; i++)
+		send_ok(pair.patient_token, pair.chat_id, text, NULL);
+	const char *query = e2e_printf("?chat_id=%s", pair.chat_id);
+	struct e2e_reply *page = list(pair.therapist_token, query);
+	cr_assert_gt(page->body_length, 80000);
+	cr_assert_eq(e2e_len(page->json), 4);
+	for (size_t i = 0; i < 4; i++)
+		expect_string(e2e_at(page->json, i), "text", text);
+	struct e2e_reply *head = e2e_request("HEAD", e2e_printf("/api/messages/%s", query), pair.therapist_token,
+					     NULL, NULL);
+	expect_status(head, 200);
+	cr_assert_eq(head->body_length, 0);
+	cr_assert_str_eq(e2e_header(head, "Content-Length"), e2e_printf("%zu", page->body_length));
+}
+
 Test(messages, send_with_an_unknown_message_type_is_400)
 {
 	struct e2e_pair pair = e2e_pair_with_chat();
