@@ -104,7 +104,7 @@ static void append_record_header(struct buf *out, int request_id, unsigned char 
 	buf_append(out, (const char *)&header, sizeof header);
 }
 
-/* Appends `data` as FCGI_STDOUT records, as long as the protocol allows. */
+/* Appends `data` as FCGI_STDOUT records of at most FCGI_MAX_LENGTH bytes. */
 static void append_stdout(struct buf *out, int request_id, const char *data, size_t length)
 {
 	while (length > 0) {
@@ -152,7 +152,7 @@ static void send_all(int fd, const char *data, size_t length)
 		if (sent < 0 && errno == EINTR)
 			continue;
 		if (sent <= 0)
-			return;  /* nginx is gone; the close below ends it */
+			return;  /* nginx is gone: the connection is closed next */
 		data += sent;
 		length -= (size_t)sent;
 	}
@@ -168,6 +168,8 @@ void fcgi_respond(FCGX_Request *fcgi, const struct request *request, const struc
 	size_t body_length = request->head ? 0 : length;
 	struct buf head = {0}, out = {0};
 	append_head(&head, request, response, length);
+	/* Room for both parts, a record header per 64 KiB of each, and the
+	 * two records that end the request. */
 	buf_reserve(&out, head.length + body_length + 4 * FCGI_HEADER_LEN + sizeof(FCGI_EndRequestBody)
 			  + body_length / FCGI_MAX_LENGTH * FCGI_HEADER_LEN);
 	append_stdout(&out, fcgi->requestId, head.data, head.length);
